@@ -1,0 +1,61 @@
+import type { ThumbnailSettings } from './thumbnail/create-thumbnails';
+import { parseBoxSizes } from './thumbnail/sizes';
+
+/** The environment is missing a setting or holds one that makes no sense; names the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export const DEFAULT_THUMBNAIL_SIZES = '75x75,125x125,1280x720';
+export const DEFAULT_JPEG_QUALITY = 80;
+/** Redrive stops starting new batches once the invocation has less time left than this. */
+export const DEFAULT_REDRIVE_TIME_RESERVE_MS = 10_000;
+
+function required(env: Env, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(`${name} must be set`);
+  return value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+export type ThumbnailConfig = ThumbnailSettings;
+
+export function loadThumbnailConfig(env: Env = process.env): ThumbnailConfig {
+  const sizesSpec = env.THUMBNAIL_SIZES?.trim() || DEFAULT_THUMBNAIL_SIZES;
+  let sizes;
+  try {
+    sizes = parseBoxSizes(sizesSpec);
+  } catch (error) {
+    throw new ConfigError(`THUMBNAIL_SIZES: ${(error as Error).message}`);
+  }
+  return {
+    thumbnailsBucket: required(env, 'THUMBNAILS_BUCKET'),
+    sizes,
+    jpegQuality: integer(env, 'JPEG_QUALITY', DEFAULT_JPEG_QUALITY, 1, 100),
+  };
+}
+
+export interface RedriveConfig {
+  readonly deadLetterQueueUrl: string;
+  readonly imagesQueueUrl: string;
+  readonly timeReserveMs: number;
+}
+
+export function loadRedriveConfig(env: Env = process.env): RedriveConfig {
+  return {
+    deadLetterQueueUrl: required(env, 'DEAD_LETTER_QUEUE_URL'),
+    imagesQueueUrl: required(env, 'IMAGES_QUEUE_URL'),
+    timeReserveMs: integer(env, 'REDRIVE_TIME_RESERVE_MS', DEFAULT_REDRIVE_TIME_RESERVE_MS, 0, 900_000),
+  };
+}

@@ -1,0 +1,182 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type Message,
+  type MessageAttributeValue,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { describeError } from '../errors';
+
+export type StopReason = 'empty' | 'max-messages' | 'time-budget' | 'error';
+
+export interface RedriveSummary {
+  readonly dryRun: boolean;
+  /** Messages received from the dead-letter queue in this run. */
+  readonly found: number;
+  /** Messages sent to the images queue. */
+  readonly moved: number;
+  /** Messages whose send failed; they stay in the dead-letter queue. */
+  readonly failed: number;
+  /**
+   * Messages sent but not deleted from the dead-letter queue: a later redrive sends them again.
+   * Duplicates are harmless because thumbnails are written idempotently.
+   */
+  readonly notDeleted: number;
+  readonly stoppedBecause: StopReason;
+  readonly error?: string;
+}
+
+export interface DrainOptions {
+  readonly sqs: SQSClient;
+  readonly sourceQueueUrl: string;
+  readonly targetQueueUrl: string;
+  readonly dryRun: boolean;
+  readonly maxMessages: number | undefined;
+  /** Asked before every batch; false stops the drain (e.g. the invocation's time is running out). */
+  readonly hasTimeLeft: () => boolean;
+  /**
+   * How long received messages stay hidden from other consumers. Messages whose send failed stay hidden
+   * this long, so one run never loops over the same failing message.
+   */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Long polling: an empty answer then means the queue is really empty, not that a host was missed. */
+  readonly waitTimeSeconds?: number;
+}
+
+/** SQS's batch limit for receive, send and delete. */
+const SQS_BATCH_SIZE = 10;
+
+/** SQS does not carry list values yet; the data type and scalar value are the whole attribute. */
+function copyAttributes(
+  attributes: Record<string, MessageAttributeValue> | undefined,
+): Record<string, MessageAttributeValue> | undefined {
+  if (!attributes || Object.keys(attributes).length === 0) return undefined;
+  return Object.fromEntries(
+    Object.entries(attributes).map(([name, value]) => [
+      name,
+      { DataType: value.DataType, StringValue: value.StringValue, BinaryValue: value.BinaryValue },
+    ]),
+  );
+}
+
+class Tally {
+  found = 0;
+  moved = 0;
+  failed = 0;
+  notDeleted = 0;
+}
+
+/**
+ * Moves messages from `sourceQueueUrl` to `targetQueueUrl`, at least once and never lossy: a batch is
+ * sent first, and only the entries SQS confirms as sent are deleted from the source. Stops when the
+ * source is empty, `maxMessages` have been handled, time runs low, or SQS refuses a whole call.
+ */
+export async function drainQueue(options: DrainOptions): Promise<RedriveSummary> {
+  const { sqs, sourceQueueUrl, dryRun } = options;
+  const tally = new Tally();
+  // In a dry run, received messages are hidden while counting (so none is counted twice) and
+  // released again at the end.
+  const heldForDryRun: Message[] = [];
+
+  const finish = async (stoppedBecause: StopReason, error?: unknown): Promise<RedriveSummary> => {
+    if (heldForDryRun.length > 0) await release(sqs, sourceQueueUrl, heldForDryRun);
+    return {
+      dryRun,
+      ...tally,
+      stoppedBecause,
+      ...(error === undefined ? {} : { error: describeError(error) }),
+    };
+  };
+
+  for (;;) {
+    const remaining = (options.maxMessages ?? Infinity) - tally.found;
+    if (remaining <= 0) return finish('max-messages');
+    if (!options.hasTimeLeft()) return finish('time-budget');
+
+    let messages: Message[];
+    try {
+      const received = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: sourceQueueUrl,
+          MaxNumberOfMessages: Math.min(SQS_BATCH_SIZE, remaining),
+          MessageAttributeNames: ['All'],
+          VisibilityTimeout: options.visibilityTimeoutSeconds ?? 60,
+          WaitTimeSeconds: options.waitTimeSeconds ?? 1,
+        }),
+      );
+      messages = received.Messages ?? [];
+    } catch (error) {
+      return finish('error', error);
+    }
+    if (messages.length === 0) return finish('empty');
+    tally.found += messages.length;
+
+    if (dryRun) {
+      heldForDryRun.push(...messages);
+      continue;
+    }
+    try {
+      await moveBatch(options, messages, tally);
+    } catch (error) {
+      return finish('error', error);
+    }
+  }
+}
+
+async function moveBatch(options: DrainOptions, messages: Message[], tally: Tally): Promise<void> {
+  const byId = new Map(messages.map((message, index) => [String(index), message]));
+  let sent;
+  try {
+    sent = await options.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: options.targetQueueUrl,
+        Entries: [...byId].map(([id, message]) => ({
+          Id: id,
+          MessageBody: message.Body,
+          MessageAttributes: copyAttributes(message.MessageAttributes),
+        })),
+      }),
+    );
+  } catch (error) {
+    // Nothing is known to be sent, so nothing is deleted: the batch stays in the source queue.
+    tally.failed += messages.length;
+    throw error;
+  }
+  const sentIds = (sent.Successful ?? []).map((entry) => entry.Id);
+  tally.moved += sentIds.length;
+  tally.failed += messages.length - sentIds.length;
+  if (sentIds.length === 0) return;
+
+  const toDelete = sentIds.flatMap((id) => {
+    const receiptHandle = id === undefined ? undefined : byId.get(id)?.ReceiptHandle;
+    return receiptHandle === undefined ? [] : [{ Id: id as string, ReceiptHandle: receiptHandle }];
+  });
+  try {
+    const deleted = await options.sqs.send(
+      new DeleteMessageBatchCommand({ QueueUrl: options.sourceQueueUrl, Entries: toDelete }),
+    );
+    tally.notDeleted += deleted.Failed?.length ?? 0;
+  } catch (error) {
+    tally.notDeleted += toDelete.length;
+    throw error;
+  }
+}
+
+/** Makes messages visible again at once (dry run: they were only being counted). */
+async function release(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
+  for (let start = 0; start < messages.length; start += SQS_BATCH_SIZE) {
+    const batch = messages.slice(start, start + SQS_BATCH_SIZE);
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: batch.map((message, index) => ({
+          Id: String(index),
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: 0,
+        })),
+      }),
+    );
+  }
+}

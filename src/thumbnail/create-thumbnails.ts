@@ -1,0 +1,48 @@
+import type { ImageStore } from './image-store';
+import { thumbnailKey } from './keys';
+import type { S3ObjectRef } from './s3-event';
+import type { BoxSize } from './sizes';
+import { renderThumbnails } from './transform';
+
+export interface ThumbnailSettings {
+  readonly thumbnailsBucket: string;
+  readonly sizes: readonly BoxSize[];
+  readonly jpegQuality: number;
+}
+
+export interface WrittenThumbnail {
+  readonly key: string;
+  readonly width: number;
+  readonly height: number;
+  readonly bytes: number;
+}
+
+/**
+ * Reads one source image and writes one thumbnail per configured size. Idempotent: the same source
+ * always produces the same keys and bytes, so a redelivered message simply overwrites its own output.
+ */
+export async function createThumbnails(
+  source: S3ObjectRef,
+  store: ImageStore,
+  settings: ThumbnailSettings,
+): Promise<WrittenThumbnail[]> {
+  const image = await store.read(source.bucket, source.key);
+  const thumbnails = await renderThumbnails(image, settings.sizes, { jpegQuality: settings.jpegQuality });
+  const written: WrittenThumbnail[] = [];
+  for (const thumbnail of thumbnails) {
+    const key = thumbnailKey(source.key, thumbnail.box, thumbnail.format);
+    await store.write({
+      bucket: settings.thumbnailsBucket,
+      key,
+      body: thumbnail.body,
+      contentType: thumbnail.contentType,
+      metadata: {
+        'source-bucket': source.bucket,
+        // Metadata travels in HTTP headers, which only carry ASCII.
+        'source-key': encodeURIComponent(source.key),
+      },
+    });
+    written.push({ key, width: thumbnail.width, height: thumbnail.height, bytes: thumbnail.body.length });
+  }
+  return written;
+}
