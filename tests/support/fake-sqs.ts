@@ -1,0 +1,110 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+  type MessageAttributeValue,
+} from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+
+export interface FakeMessage {
+  id: string;
+  body: string;
+  attributes?: Record<string, MessageAttributeValue>;
+  /** Hidden by a receive until visibility is changed back (the fake has no clock). */
+  hidden?: boolean;
+  receipt?: string;
+}
+
+export interface FakeQueues {
+  /** Messages by queue URL. */
+  queues: Map<string, FakeMessage[]>;
+  /** Entry ids (positions within a batch, as strings) whose send SQS should refuse, per call number. */
+  failSendEntries: (call: number) => string[];
+  /** Receipt handles whose deletion SQS should refuse. */
+  failDeleteReceipts: Set<string>;
+  sendError: Error | undefined;
+  deleteError: Error | undefined;
+}
+
+/**
+ * An in-memory model of the few SQS calls the redrive uses, behind aws-sdk-client-mock, so tests can
+ * assert what ends up in which queue rather than which calls were made.
+ */
+export function fakeSqs(initial: Record<string, FakeMessage[]>) {
+  const sqs = mockClient(SQSClient);
+  const state: FakeQueues = {
+    queues: new Map(Object.entries(initial).map(([url, messages]) => [url, messages.map((m) => ({ ...m }))])),
+    failSendEntries: () => [],
+    failDeleteReceipts: new Set(),
+    sendError: undefined,
+    deleteError: undefined,
+  };
+  const queue = (url: string | undefined) => {
+    if (!url || !state.queues.has(url)) throw new Error(`AWS.SimpleQueueService.NonExistentQueue: ${url}`);
+    return state.queues.get(url)!;
+  };
+  let receipts = 0;
+  let sendCalls = 0;
+
+  sqs.on(ReceiveMessageCommand).callsFake((input) => {
+    const visible = queue(input.QueueUrl).filter((m) => !m.hidden).slice(0, input.MaxNumberOfMessages ?? 1);
+    for (const message of visible) {
+      message.hidden = true;
+      message.receipt = `receipt-${++receipts}`;
+    }
+    return {
+      Messages: visible.map((m) => ({
+        MessageId: m.id,
+        Body: m.body,
+        ReceiptHandle: m.receipt,
+        MessageAttributes: m.attributes,
+      })),
+    };
+  });
+  sqs.on(SendMessageBatchCommand).callsFake((input) => {
+    sendCalls += 1;
+    if (state.sendError) throw state.sendError;
+    const target = queue(input.QueueUrl);
+    const refused = new Set(state.failSendEntries(sendCalls));
+    const entries = input.Entries ?? [];
+    for (const entry of entries.filter((e) => !refused.has(e.Id))) {
+      target.push({ id: `copy-of-${entry.Id}-${sendCalls}`, body: entry.MessageBody, attributes: entry.MessageAttributes });
+    }
+    return {
+      Successful: entries.filter((e) => !refused.has(e.Id)).map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })),
+      Failed: entries
+        .filter((e) => refused.has(e.Id))
+        .map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })),
+    };
+  });
+  sqs.on(DeleteMessageBatchCommand).callsFake((input) => {
+    if (state.deleteError) throw state.deleteError;
+    const source = queue(input.QueueUrl);
+    const failed = [];
+    for (const entry of input.Entries ?? []) {
+      if (state.failDeleteReceipts.has(entry.ReceiptHandle)) {
+        failed.push({ Id: entry.Id, Code: 'InternalError', SenderFault: false });
+        continue;
+      }
+      const index = source.findIndex((m) => m.receipt === entry.ReceiptHandle);
+      if (index >= 0) source.splice(index, 1);
+    }
+    return { Successful: [], Failed: failed };
+  });
+  sqs.on(ChangeMessageVisibilityBatchCommand).callsFake((input) => {
+    const source = queue(input.QueueUrl);
+    for (const entry of input.Entries ?? []) {
+      const message = source.find((m) => m.receipt === entry.ReceiptHandle);
+      if (message && entry.VisibilityTimeout === 0) message.hidden = false;
+    }
+    return { Successful: [], Failed: [] };
+  });
+
+  return { client: new SQSClient({ region: 'us-east-1' }), state, mock: sqs };
+}
+
+export function messages(count: number, prefix = 'm'): FakeMessage[] {
+  return Array.from({ length: count }, (_, i) => ({ id: `${prefix}${i}`, body: `{"n":${i}}` }));
+}
