@@ -27,13 +27,12 @@ async function handleRecord(record: SQSRecord): Promise<void> {
  * Consumes a batch from the images queue and reports exactly the messages that failed
  * (ReportBatchItemFailures), so one bad image never sends its neighbours back to the queue.
  */
-export const handler = middy(
-  async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, handleRecord, processor, {
-      context,
-      // One image at a time: decoded images are large, and the function has one vCPU or less.
-      processInParallel: false,
-      // A batch in which every message failed is reported like any other, not thrown.
-      throwOnFullBatchFailure: false,
-    }),
+export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  processPartialResponse(event, handleRecord, processor, {
+    context,
+    // One image at a time: decoded images are large, and the function has one vCPU or less.
+    processInParallel: false,
+    // A batch in which every message failed is reported like any other, not thrown.
+    throwOnFullBatchFailure: false,
+  }),
 ).use(injectLambdaContext(logger));

@@ -12,8 +12,7 @@ export interface S3ObjectRef {
 /** What an SQS message from the images queue asks for. */
 export type ImageMessage =
   /** S3 sends one `s3:TestEvent` when a notification is configured; there is nothing to do. */
-  | { readonly kind: 'test-event' }
-  | { readonly kind: 'objects'; readonly objects: readonly S3ObjectRef[] };
+  { readonly kind: 'test-event' } | { readonly kind: 'objects'; readonly objects: readonly S3ObjectRef[] };
 
 /** The message is not something this pipeline can act on; retrying will not change that. */
 export class InvalidMessageError extends PermanentFailure {

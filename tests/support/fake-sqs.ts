@@ -49,7 +49,9 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
   let sendCalls = 0;
 
   sqs.on(ReceiveMessageCommand).callsFake((input) => {
-    const visible = queue(input.QueueUrl).filter((m) => !m.hidden).slice(0, input.MaxNumberOfMessages ?? 1);
+    const visible = queue(input.QueueUrl)
+      .filter((m) => !m.hidden)
+      .slice(0, input.MaxNumberOfMessages ?? 1);
     for (const message of visible) {
       message.hidden = true;
       message.receipt = `receipt-${++receipts}`;
@@ -70,10 +72,16 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
     const refused = new Set(state.failSendEntries(sendCalls));
     const entries = input.Entries ?? [];
     for (const entry of entries.filter((e) => !refused.has(e.Id))) {
-      target.push({ id: `copy-of-${entry.Id}-${sendCalls}`, body: entry.MessageBody, attributes: entry.MessageAttributes });
+      target.push({
+        id: `copy-of-${entry.Id}-${sendCalls}`,
+        body: entry.MessageBody,
+        attributes: entry.MessageAttributes,
+      });
     }
     return {
-      Successful: entries.filter((e) => !refused.has(e.Id)).map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })),
+      Successful: entries
+        .filter((e) => !refused.has(e.Id))
+        .map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })),
       Failed: entries
         .filter((e) => refused.has(e.Id))
         .map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })),

@@ -28,14 +28,21 @@ describe('redrive handler', () => {
   it('moves nothing in a dry run', async () => {
     const sqs = fakeSqs({ [DLQ]: messages(2), [IMAGES]: [] });
 
-    await expect(handler({ dryRun: true }, lambdaContext('redrive'))).resolves.toMatchObject({ dryRun: true, found: 2, moved: 0 });
+    await expect(handler({ dryRun: true }, lambdaContext('redrive'))).resolves.toMatchObject({
+      dryRun: true,
+      found: 2,
+      moved: 0,
+    });
     expect(sqs.state.queues.get(IMAGES)).toEqual([]);
   });
 
   it('stops before starting a batch when less time is left than the reserve', async () => {
     const sqs = fakeSqs({ [DLQ]: messages(2), [IMAGES]: [] });
 
-    const summary = await handler({}, lambdaContext('redrive', () => 9_000));
+    const summary = await handler(
+      {},
+      lambdaContext('redrive', () => 9_000),
+    );
 
     expect(summary).toMatchObject({ found: 0, moved: 0, stoppedBecause: 'time-budget' });
     expect(sqs.state.queues.get(DLQ)).toHaveLength(2);

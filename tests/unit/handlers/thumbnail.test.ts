@@ -15,10 +15,12 @@ function objectBody(bytes: Buffer) {
 /** The thumbnails written to the mocked S3, by key. */
 function writtenThumbnails(): Map<string, { contentType: string | undefined; body: Buffer }> {
   return new Map(
-    s3.commandCalls(PutObjectCommand).map(({ args: [command] }) => [
-      `${command.input.Bucket}/${command.input.Key}`,
-      { contentType: command.input.ContentType, body: command.input.Body as Buffer },
-    ]),
+    s3
+      .commandCalls(PutObjectCommand)
+      .map(({ args: [command] }) => [
+        `${command.input.Bucket}/${command.input.Key}`,
+        { contentType: command.input.ContentType, body: command.input.Body as Buffer },
+      ]),
   );
 }
 

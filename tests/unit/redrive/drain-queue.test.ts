@@ -15,7 +15,11 @@ function setup(dlqMessages: FakeMessage[]) {
     hasTimeLeft: () => true,
     ...overrides,
   });
-  const bodies = (url: string) => sqs.state.queues.get(url)!.map((m) => m.body).sort();
+  const bodies = (url: string) =>
+    sqs.state.queues
+      .get(url)!
+      .map((m) => m.body)
+      .sort();
   return { sqs, options, bodies, dlq: () => sqs.state.queues.get(DLQ)!, images: () => sqs.state.queues.get(IMAGES)! };
 }
 
@@ -120,7 +124,12 @@ describe('drainQueue', () => {
 
     const summary = await drainQueue(options());
 
-    expect(summary).toMatchObject({ moved: 3, notDeleted: 3, stoppedBecause: 'error', error: 'Error: ThrottlingException' });
+    expect(summary).toMatchObject({
+      moved: 3,
+      notDeleted: 3,
+      stoppedBecause: 'error',
+      error: 'Error: ThrottlingException',
+    });
     expect(images()).toHaveLength(3);
     expect(dlq()).toHaveLength(3);
   });

@@ -82,7 +82,9 @@ describe('processImageMessage', () => {
     await expect(processImageMessage(S3_TEST_EVENT_BODY, { store, settings, log })).resolves.toBeUndefined();
 
     expect(store.written).toEqual([]);
-    expect(log.lines).toEqual([{ level: 'info', message: 'S3 test event acknowledged', fields: { outcome: 'ignored' } }]);
+    expect(log.lines).toEqual([
+      { level: 'info', message: 'S3 test event acknowledged', fields: { outcome: 'ignored' } },
+    ]);
   });
 
   it('fails a body that is not an S3 event, with a clear log line', async () => {

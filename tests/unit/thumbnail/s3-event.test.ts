@@ -18,7 +18,9 @@ describe('decodeS3Key', () => {
   });
 
   it('rejects malformed escapes with a clear error', () => {
-    expect(() => decodeS3Key('bad%ZZ.jpg')).toThrow(new InvalidMessageError('object key "bad%ZZ.jpg" is not valid URL encoding'));
+    expect(() => decodeS3Key('bad%ZZ.jpg')).toThrow(
+      new InvalidMessageError('object key "bad%ZZ.jpg" is not valid URL encoding'),
+    );
   });
 });
 
@@ -48,7 +50,11 @@ describe('parseImageMessage', () => {
     ['not JSON', 'hello', /not JSON/],
     ['a JSON array', '[1,2]', /not a JSON object/],
     ['JSON without Records', '{"foo":1}', /no Records array/],
-    ['a record from another service', '{"Records":[{"eventSource":"aws:sns"}]}', /Records\[0\] is not an S3 event record/],
+    [
+      'a record from another service',
+      '{"Records":[{"eventSource":"aws:sns"}]}',
+      /Records\[0\] is not an S3 event record/,
+    ],
   ])('rejects a body that is %s', (_label, body, reason) => {
     expect(() => parseImageMessage(body)).toThrow(InvalidMessageError);
     expect(() => parseImageMessage(body)).toThrow(reason);
