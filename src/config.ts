@@ -1,4 +1,5 @@
 import type { ThumbnailSettings } from './thumbnail/create-thumbnails';
+import type { RetryPolicy } from './thumbnail/retry-backoff';
 import { parseBoxSizes } from './thumbnail/sizes';
 
 /** The environment is missing a setting or holds one that makes no sense; names the variable. */
@@ -10,6 +11,9 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_THUMBNAIL_SIZES = '75x75,125x125,1280x720';
 export const DEFAULT_JPEG_QUALITY = 80;
+/** A failed message is retried after 10 s, then 20 s, 40 s, ... (see thumbnail/retry-backoff.ts). */
+export const DEFAULT_RETRY_BASE_DELAY_SECONDS = 10;
+export const DEFAULT_RETRY_MAX_DELAY_SECONDS = 300;
 /** Redrive stops starting new batches once the invocation has less time left than this. */
 export const DEFAULT_REDRIVE_TIME_RESERVE_MS = 10_000;
 
@@ -29,7 +33,10 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-export type ThumbnailConfig = ThumbnailSettings;
+export interface ThumbnailConfig extends ThumbnailSettings {
+  readonly imagesQueueUrl: string;
+  readonly retry: RetryPolicy;
+}
 
 export function loadThumbnailConfig(env: Env = process.env): ThumbnailConfig {
   const sizesSpec = env.THUMBNAIL_SIZES?.trim() || DEFAULT_THUMBNAIL_SIZES;
@@ -43,6 +50,12 @@ export function loadThumbnailConfig(env: Env = process.env): ThumbnailConfig {
     thumbnailsBucket: required(env, 'THUMBNAILS_BUCKET'),
     sizes,
     jpegQuality: integer(env, 'JPEG_QUALITY', DEFAULT_JPEG_QUALITY, 1, 100),
+    imagesQueueUrl: required(env, 'IMAGES_QUEUE_URL'),
+    retry: {
+      baseDelaySeconds: integer(env, 'RETRY_BASE_DELAY_SECONDS', DEFAULT_RETRY_BASE_DELAY_SECONDS, 0, 43_200),
+      // SQS's own ceiling for a visibility timeout is 12 hours.
+      maxDelaySeconds: integer(env, 'RETRY_MAX_DELAY_SECONDS', DEFAULT_RETRY_MAX_DELAY_SECONDS, 0, 43_200),
+    },
   };
 }
 

@@ -5,6 +5,7 @@ import {
   SendMessageBatchCommand,
   SQSClient,
   type MessageAttributeValue,
+  type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 
@@ -69,12 +70,12 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
     sendCalls += 1;
     if (state.sendError) throw state.sendError;
     const target = queue(input.QueueUrl);
-    const refused = new Set(state.failSendEntries(sendCalls));
-    const entries = input.Entries ?? [];
+    const refused = new Set<string | undefined>(state.failSendEntries(sendCalls));
+    const entries: SendMessageBatchRequestEntry[] = input.Entries ?? [];
     for (const entry of entries.filter((e) => !refused.has(e.Id))) {
       target.push({
         id: `copy-of-${entry.Id}-${sendCalls}`,
-        body: entry.MessageBody,
+        body: entry.MessageBody ?? '',
         attributes: entry.MessageAttributes,
       });
     }
@@ -92,7 +93,7 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
     const source = queue(input.QueueUrl);
     const failed = [];
     for (const entry of input.Entries ?? []) {
-      if (state.failDeleteReceipts.has(entry.ReceiptHandle)) {
+      if (entry.ReceiptHandle && state.failDeleteReceipts.has(entry.ReceiptHandle)) {
         failed.push({ Id: entry.Id, Code: 'InternalError', SenderFault: false });
         continue;
       }

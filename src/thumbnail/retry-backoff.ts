@@ -1,0 +1,44 @@
+import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+
+export interface RetryPolicy {
+  /** Delay before the first retry; doubles with every further receive. */
+  readonly baseDelaySeconds: number;
+  /** Upper bound of the delay (at most the queue's visibility timeout). */
+  readonly maxDelaySeconds: number;
+}
+
+/** Exponential backoff: base, 2x base, 4x base, ... capped at the maximum. */
+export function retryDelaySeconds(receiveCount: number, policy: RetryPolicy): number {
+  const exponent = Math.max(0, receiveCount - 1);
+  return Math.min(policy.maxDelaySeconds, policy.baseDelaySeconds * 2 ** Math.min(exponent, 30));
+}
+
+/**
+ * A failed message normally reappears only when the queue's visibility timeout (6x the function
+ * timeout, i.e. minutes) expires. Shortening its visibility retries transient failures within seconds,
+ * backing off as they repeat, and brings a message that keeps failing to the dead-letter queue after
+ * maxReceiveCount attempts without waiting out the long timeout each time.
+ *
+ * Best effort: if SQS refuses, the message simply waits out the full visibility timeout.
+ */
+export async function scheduleRetries(
+  sqs: SQSClient,
+  queueUrl: string,
+  failedRecords: readonly SQSRecord[],
+  policy: RetryPolicy,
+): Promise<void> {
+  for (let start = 0; start < failedRecords.length; start += 10) {
+    const batch = failedRecords.slice(start, start + 10);
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: batch.map((record, index) => ({
+          Id: String(index),
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: retryDelaySeconds(Number(record.attributes.ApproximateReceiveCount) || 1, policy),
+        })),
+      }),
+    );
+  }
+}
