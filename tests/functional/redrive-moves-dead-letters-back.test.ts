@@ -1,0 +1,76 @@
+import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import { makeJpeg } from '../support/images';
+import { eventually } from './support/eventually';
+import { slsInvoke } from './support/sls';
+import {
+  deletePrefix,
+  describeStack,
+  listKeys,
+  queueDepth,
+  sqs,
+  uniquePrefix,
+  upload,
+  type Stack,
+} from './support/stack';
+
+jest.setTimeout(240_000);
+
+describe('sls invoke -f redrive', () => {
+  let stack: Stack;
+  const prefix = uniquePrefix('redrive');
+  const key = `${prefix}/was-broken.jpg`;
+
+  beforeAll(async () => {
+    stack = await describeStack();
+    // Counts below are exact, so start from an empty dead-letter queue.
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: stack.deadLetterQueueUrl }));
+    await eventually('an empty dead-letter queue', async () =>
+      (await queueDepth(stack.deadLetterQueueUrl)) === 0 ? true : undefined,
+    );
+  });
+
+  afterAll(async () => {
+    await deletePrefix(stack.imagesBucket, prefix);
+    await deletePrefix(stack.thumbnailsBucket, prefix);
+  });
+
+  it('counts without moving in a dry run, then moves the message back so that it produces thumbnails once the object is fixed', async () => {
+    await upload(stack.imagesBucket, key, Buffer.from('not an image yet'));
+    await eventually(
+      'the broken upload to reach the dead-letter queue',
+      async () => ((await queueDepth(stack.deadLetterQueueUrl)) === 1 ? true : undefined),
+      { timeoutMs: 120_000, intervalMs: 1_000 },
+    );
+
+    const dryRun = await slsInvoke('redrive', { dryRun: true });
+    expect(dryRun).toMatchObject({ dryRun: true, found: 1, moved: 0, failed: 0, stoppedBecause: 'empty' });
+    expect(await queueDepth(stack.deadLetterQueueUrl)).toBe(1);
+
+    // The fix: a valid image replaces the broken one. Its own upload notification makes thumbnails too,
+    // so wait for those and delete them: what appears after the redrive comes from the redriven message.
+    await upload(stack.imagesBucket, key, await makeJpeg(320, 240));
+    await eventually('thumbnails from the replacement upload', async () =>
+      (await listKeys(stack.thumbnailsBucket, `${key}/`)).length === stack.sizes.length ? true : undefined,
+    );
+    await deletePrefix(stack.thumbnailsBucket, `${key}/`);
+    expect(await listKeys(stack.thumbnailsBucket, `${key}/`)).toEqual([]);
+
+    const redrive = await slsInvoke('redrive', {});
+    expect(redrive).toEqual({
+      dryRun: false,
+      found: 1,
+      moved: 1,
+      failed: 0,
+      notDeleted: 0,
+      stoppedBecause: 'empty',
+    });
+    expect(await queueDepth(stack.deadLetterQueueUrl)).toBe(0);
+
+    const thumbnails = await eventually('thumbnails from the redriven message', async () => {
+      const keys = await listKeys(stack.thumbnailsBucket, `${key}/`);
+      return keys.length === stack.sizes.length ? keys : undefined;
+    });
+    expect(thumbnails).toEqual(stack.sizes.map((box) => `${key}/${box.label}.jpg`).sort());
+    expect(await queueDepth(stack.deadLetterQueueUrl)).toBe(0);
+  });
+});
