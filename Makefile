@@ -17,8 +17,7 @@ SLS := npx --no-install serverless
 # Serverless v3 asks whether to send telemetry and checks for updates; neither belongs in scripts or CI.
 export SLS_TELEMETRY_DISABLED := 1
 export SLS_NOTIFICATIONS_MODE := off
-# jimp loads its file-type detector with a dynamic import(), which jest only allows with this flag.
-JEST := NODE_OPTIONS=--experimental-vm-modules npx --no-install jest
+JEST := npx --no-install jest
 
 .PHONY: help install build lint typecheck test-unit test-functional test clean \
 	deploy invoke-redrive logs remove local-up local-down deploy-local remove-local

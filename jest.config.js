@@ -5,11 +5,27 @@ const tsJest = [
   { tsconfig: { module: 'commonjs', moduleResolution: 'node10', allowJs: true } },
 ];
 
+// Dependencies published only as ES modules: @middy/core, and file-type with its own dependencies,
+// which jimp loads with a dynamic import(). They are compiled to CommonJS with the project's code,
+// as esbuild does when it bundles the functions.
+const esmOnlyPackages = [
+  '@middy/core',
+  '@jimp/core',
+  'file-type',
+  'strtok3',
+  'token-types',
+  'uint8array-extras',
+  '@tokenizer/inflate',
+  '@borewit/text-codec',
+];
+
 const common = {
   testEnvironment: 'node',
-  // @middy/core ships only ES modules; it is compiled to CommonJS along with the project's own code.
+  // file-type exports its Node entry point only under `import` and `module-sync` (Node's condition for
+  // ES modules that require() can load), so jest's CommonJS resolver needs the latter.
+  testEnvironmentOptions: { customExportConditions: ['node', 'node-addons', 'module-sync'] },
   transform: { '^.+\\.[tj]s$': tsJest },
-  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnlyPackages.join('|')})/)`],
 };
 
 module.exports = {
