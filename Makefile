@@ -22,7 +22,7 @@ export SLS_NOTIFICATIONS_MODE := off
 JEST := AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true npx --no-install jest
 
 .PHONY: help install build lint typecheck test-unit test-functional test clean \
-	deploy invoke-redrive logs remove local-up local-down deploy-local remove-local
+	deploy invoke-redrive logs remove local-up local-down deploy-local remove-local demo
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -77,6 +77,10 @@ local-down: ## Stop the local AWS endpoint if local-up started it
 
 deploy-local: install local-up ## Deploy the stack to the local endpoint (stage "local")
 	$(LOCAL_ENV) $(SLS) deploy --stage local --region us-east-1
+
+demo: deploy-local ## Deploy locally, upload sample images, download their thumbnails into ./out/
+	$(LOCAL_ENV) AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true npx --no-install tsx scripts/demo.ts
+	@echo "The local endpoint is still running for you to explore; 'make local-down' stops it."
 
 remove-local: install ## Remove the local stack
 	$(LOCAL_ENV) $(SLS) remove --stage local --region us-east-1

@@ -1,9 +1,9 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { parseImageMessage } from '../../src/thumbnail/s3-event';
-import { makeJpeg } from '../support/images';
-import { eventually } from './support/eventually';
+import { makeJpeg } from '../../scripts/lib/sample-images';
+import { eventually } from '../../scripts/lib/eventually';
 import { functionLogLines } from './support/logs';
-import { deletePrefix, describeStack, listKeys, sqs, uniquePrefix, upload, type Stack } from './support/stack';
+import { deletePrefix, describeStack, listKeys, sqs, uniquePrefix, upload, type Stack } from '../../scripts/lib/stack';
 
 jest.setTimeout(180_000);
 

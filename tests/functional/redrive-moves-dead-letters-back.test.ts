@@ -1,6 +1,6 @@
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
-import { makeJpeg } from '../support/images';
-import { eventually } from './support/eventually';
+import { makeJpeg } from '../../scripts/lib/sample-images';
+import { eventually } from '../../scripts/lib/eventually';
 import { slsInvoke } from './support/sls';
 import {
   deletePrefix,
@@ -11,7 +11,7 @@ import {
   uniquePrefix,
   upload,
   type Stack,
-} from './support/stack';
+} from '../../scripts/lib/stack';
 
 jest.setTimeout(240_000);
 

@@ -2,7 +2,7 @@ import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sd
 import type { SQSEvent } from 'aws-lambda';
 import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { decode, makeJpeg, makePngWithAlpha } from '../../support/images';
+import { decode, makeJpeg, makePngWithAlpha } from '../../../scripts/lib/sample-images';
 import { lambdaContext } from '../../support/lambda-context';
 import { S3_TEST_EVENT_BODY, s3NotificationBody, sqsRecord } from '../../support/s3-events';
 

@@ -3,7 +3,7 @@ import { processImageMessage, type LogSink } from '../../../src/thumbnail/proces
 import { InvalidMessageError } from '../../../src/thumbnail/s3-event';
 import { parseBoxSizes } from '../../../src/thumbnail/sizes';
 import { UnreadableImageError } from '../../../src/thumbnail/transform';
-import { makeJpeg } from '../../support/images';
+import { makeJpeg } from '../../../scripts/lib/sample-images';
 import { S3_TEST_EVENT_BODY, s3NotificationBody } from '../../support/s3-events';
 
 interface LogLine {

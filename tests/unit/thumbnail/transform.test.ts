@@ -1,6 +1,6 @@
 import { parseBoxSizes } from '../../../src/thumbnail/sizes';
 import { renderThumbnails, UnreadableImageError } from '../../../src/thumbnail/transform';
-import { decode, makeExifRotatedJpeg, makeJpeg, makePngWithAlpha, pixelAt } from '../../support/images';
+import { decode, makeExifRotatedJpeg, makeJpeg, makePngWithAlpha, pixelAt } from '../../../scripts/lib/sample-images';
 
 const options = { jpegQuality: 80 };
 const defaultSizes = parseBoxSizes('75x75,125x125,1280x720');

@@ -66,3 +66,65 @@ export function pixelAt(image: Awaited<ReturnType<typeof decode>>, x: number, y:
   const data = image.bitmap.data;
   return { r: data[idx]!, g: data[idx + 1]!, b: data[idx + 2]!, a: data[idx + 3]! };
 }
+
+/** Small deterministic PRNG (mulberry32), so generated samples are the same on every run. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Raw RGBA pixels that compress and resize like a photograph: a sky-to-ground gradient, soft discs
+ * ("objects") and fine grain. `alpha` adds a transparent vignette, for PNG samples.
+ */
+export function photoLikePixels(width: number, height: number, seed = 1, alpha = false): Buffer {
+  const rand = random(seed);
+  const discs = Array.from({ length: 12 }, () => ({
+    x: rand() * width,
+    y: rand() * height,
+    r: (0.05 + rand() * 0.2) * Math.min(width, height),
+    color: [rand() * 255, rand() * 255, rand() * 255],
+  }));
+  const data = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    const v = y / height;
+    for (let x = 0; x < width; x++) {
+      const u = x / width;
+      let r = 90 + 120 * (1 - v) + 30 * u;
+      let g = 140 + 80 * (1 - v) - 40 * v * u;
+      let b = 200 * (1 - v) + 60 * v;
+      for (const disc of discs) {
+        const dx = x - disc.x;
+        const dy = y - disc.y;
+        const weight = Math.max(0, 1 - Math.sqrt(dx * dx + dy * dy) / disc.r);
+        r += (disc.color[0]! - r) * weight;
+        g += (disc.color[1]! - g) * weight;
+        b += (disc.color[2]! - b) * weight;
+      }
+      const grain = (rand() - 0.5) * 16;
+      const idx = (y * width + x) * 4;
+      data[idx] = Math.max(0, Math.min(255, r + grain));
+      data[idx + 1] = Math.max(0, Math.min(255, g + grain));
+      data[idx + 2] = Math.max(0, Math.min(255, b + grain));
+      const edge = Math.min(u, 1 - u, v, 1 - v);
+      data[idx + 3] = alpha ? Math.max(0, Math.min(255, Math.round(edge * 8 * 255))) : 255;
+    }
+  }
+  return data;
+}
+
+export async function makePhotoJpeg(width: number, height: number, seed = 1, quality = 90): Promise<Buffer> {
+  const image = new Jimp({ width, height, data: photoLikePixels(width, height, seed) });
+  return image.getBuffer(JimpMime.jpeg, { quality });
+}
+
+export async function makePhotoPng(width: number, height: number, seed = 1): Promise<Buffer> {
+  const image = new Jimp({ width, height, data: photoLikePixels(width, height, seed, true) });
+  return image.getBuffer(JimpMime.png);
+}

@@ -2,10 +2,10 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { createS3Client, createSqsClient } from '../../../src/aws/clients';
-import { parseBoxSizes, type BoxSize } from '../../../src/thumbnail/sizes';
+import { createS3Client, createSqsClient } from '../../src/aws/clients';
+import { parseBoxSizes, type BoxSize } from '../../src/thumbnail/sizes';
 
-/** The deployed stage the functional suite talks to (`make test-functional` deploys `local`). */
+/** The deployed stage scripts and the functional suite talk to (`make deploy-local` deploys `local`). */
 export const STAGE = process.env.STAGE ?? 'local';
 export const STACK_NAME = `thumbnails-${STAGE}`;
 
