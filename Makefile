@@ -21,7 +21,7 @@ export SLS_NOTIFICATIONS_MODE := off
 # the warning concerns only the machine running the tests, and repeating it buries their output.
 JEST := AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true npx --no-install jest
 
-.PHONY: help install build lint typecheck test-unit test-functional test clean \
+.PHONY: help install build lint typecheck test-unit test-template test-functional test clean \
 	deploy invoke-redrive logs remove local-up local-down deploy-local remove-local demo
 
 help: ## List the targets
@@ -46,13 +46,16 @@ typecheck: install ## tsc --noEmit (strict)
 test-unit: install ## Unit tests: no network, seconds
 	$(JEST) --selectProjects unit
 
+test-template: build ## Check the packaged CloudFormation template (queues, IAM, notifications, outputs)
+	$(JEST) --selectProjects template
+
 test-functional: install ## Functional tests against the local stack (starts and stops the endpoint)
 	@trap '$(LOCAL_ENV) scripts/local-aws.sh down' EXIT; \
 	$(LOCAL_ENV) scripts/local-aws.sh up; \
 	$(LOCAL_ENV) $(SLS) deploy --stage local --region us-east-1; \
 	$(LOCAL_ENV) $(JEST) --selectProjects functional --runInBand
 
-test: lint typecheck test-unit build test-functional ## Everything CI runs
+test: lint typecheck test-unit test-template test-functional ## Everything CI runs
 
 clean: ## Remove build output, the venv and local emulator state
 	rm -rf .serverless .esbuild .venv .local out coverage

@@ -1,7 +1,15 @@
 import { fitInside } from '../../src/thumbnail/sizes';
 import { decode, makeJpeg, makePngWithAlpha, pixelAt } from '../../scripts/lib/sample-images';
 import { eventually } from '../../scripts/lib/eventually';
-import { deletePrefix, describeStack, download, listKeys, uniquePrefix, upload, type Stack } from '../../scripts/lib/stack';
+import {
+  deletePrefix,
+  describeStack,
+  download,
+  listKeys,
+  uniquePrefix,
+  upload,
+  type Stack,
+} from '../../scripts/lib/stack';
 
 jest.setTimeout(180_000);
 
