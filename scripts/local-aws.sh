@@ -24,7 +24,11 @@ port_of() { # the port of an http://host:port URL
   if [[ "$rest" == *:* ]]; then echo "${rest##*:}"; else echo 80; fi
 }
 
-healthy() { curl -fsS --max-time 2 "$ENDPOINT/_localstack/health" >/dev/null 2>&1; }
+# Node (which the project needs anyway) rather than curl, which a fresh machine may lack.
+healthy() {
+  node -e 'fetch(process.argv[1], { signal: AbortSignal.timeout(2000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
+    "$ENDPOINT/_localstack/health"
+}
 
 wait_healthy() {
   local what="$1" waited=0
@@ -54,7 +58,11 @@ install_ministack() {
   local stamp=.venv/.requirements-local.installed
   if [[ -f "$stamp" ]] && cmp -s requirements-local.txt "$stamp"; then return; fi
   echo "Installing MiniStack into .venv (pinned in requirements-local.txt)..."
-  [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
+  if [[ ! -x .venv/bin/python ]] && ! "$PYTHON" -m venv .venv; then
+    rm -rf .venv
+    echo "error: '$PYTHON -m venv' failed. On Debian or Ubuntu install the venv module (apt-get install python3-venv); MiniStack needs Python 3.10 or newer." >&2
+    return 1
+  fi
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-local.txt
   cp requirements-local.txt "$stamp"
 }
