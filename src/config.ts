@@ -11,6 +11,10 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_THUMBNAIL_SIZES = '75x75,125x125,1280x720';
 export const DEFAULT_JPEG_QUALITY = 80;
+/** 50 megapixels: about 200 MB once decoded to RGBA. */
+export const DEFAULT_MAX_IMAGE_PIXELS = 50_000_000;
+/** 50 MiB: far above any camera JPEG, and small enough to hold in memory next to the decoded image. */
+export const DEFAULT_MAX_IMAGE_BYTES = 50 * 1024 * 1024;
 /** A failed message is retried after 10 s, then 20 s, 40 s, ... (see thumbnail/retry-backoff.ts). */
 export const DEFAULT_RETRY_BASE_DELAY_SECONDS = 10;
 export const DEFAULT_RETRY_MAX_DELAY_SECONDS = 300;
@@ -35,6 +39,7 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 
 export interface ThumbnailConfig extends ThumbnailSettings {
   readonly imagesQueueUrl: string;
+  readonly deadLetterQueueUrl: string;
   readonly retry: RetryPolicy;
 }
 
@@ -50,7 +55,10 @@ export function loadThumbnailConfig(env: Env = process.env): ThumbnailConfig {
     thumbnailsBucket: required(env, 'THUMBNAILS_BUCKET'),
     sizes,
     jpegQuality: integer(env, 'JPEG_QUALITY', DEFAULT_JPEG_QUALITY, 1, 100),
+    maxImageBytes: integer(env, 'MAX_IMAGE_BYTES', DEFAULT_MAX_IMAGE_BYTES, 1, Number.MAX_SAFE_INTEGER),
+    maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', DEFAULT_MAX_IMAGE_PIXELS, 1, Number.MAX_SAFE_INTEGER),
     imagesQueueUrl: required(env, 'IMAGES_QUEUE_URL'),
+    deadLetterQueueUrl: required(env, 'DEAD_LETTER_QUEUE_URL'),
     retry: {
       baseDelaySeconds: integer(env, 'RETRY_BASE_DELAY_SECONDS', DEFAULT_RETRY_BASE_DELAY_SECONDS, 0, 43_200),
       // SQS's own ceiling for a visibility timeout is 12 hours.

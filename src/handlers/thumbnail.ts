@@ -4,7 +4,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createS3Client, createSqsClient } from '../aws/clients';
-import { describeError } from '../errors';
+import { describeError, PermanentFailure } from '../errors';
+import { sendToDeadLetterQueue } from '../thumbnail/dead-letter';
 import { loadThumbnailConfig } from '../config';
 import { s3ImageStore } from '../thumbnail/image-store';
 import { processImageMessage } from '../thumbnail/process-message';
@@ -21,6 +22,15 @@ async function handleRecord(record: SQSRecord): Promise<void> {
   logger.appendKeys({ messageId: record.messageId });
   try {
     await processImageMessage(record.body, { store, settings, log: logger });
+  } catch (error) {
+    if (!(error instanceof PermanentFailure)) throw error;
+    // Retrying cannot help: straight to the dead-letter queue with the reason, then acknowledged.
+    await sendToDeadLetterQueue(sqs, settings.deadLetterQueueUrl, record, error);
+    logger.info('message sent to the dead-letter queue', {
+      outcome: 'dead-lettered',
+      failureCode: error.code,
+      reason: describeError(error),
+    });
   } finally {
     logger.removeKeys(['messageId']);
   }

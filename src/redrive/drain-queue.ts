@@ -8,6 +8,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { describeError } from '../errors';
+import { FAILURE_CODE_ATTRIBUTE } from '../thumbnail/dead-letter';
 
 export type StopReason = 'empty' | 'max-messages' | 'time-budget' | 'error';
 
@@ -24,6 +25,17 @@ export interface RedriveSummary {
    * Duplicates are harmless because thumbnails are written idempotently.
    */
   readonly notDeleted: number;
+  /**
+   * Messages that reached the dead-letter queue after this run started (new failures, or moved
+   * messages that failed again). They are left for a later run: moving them again would ping-pong a
+   * message that still fails between the queues until the time budget runs out.
+   */
+  readonly arrivedDuringRun: number;
+  /**
+   * Found messages by why they failed: the `failure-code` attribute the thumbnail function attaches
+   * to permanent failures, or `retries-exhausted` for messages SQS moved after maxReceiveCount receives.
+   */
+  readonly reasons: Record<string, number>;
   readonly stoppedBecause: StopReason;
   readonly error?: string;
 }
@@ -36,6 +48,8 @@ export interface DrainOptions {
   readonly maxMessages: number | undefined;
   /** Asked before every batch; false stops the drain (e.g. the invocation's time is running out). */
   readonly hasTimeLeft: () => boolean;
+  /** Clock, in epoch milliseconds, compared with SQS's SentTimestamp. */
+  readonly now?: () => number;
   /**
    * How long received messages stay hidden from other consumers. Messages whose send failed stay hidden
    * this long, so one run never loops over the same failing message.
@@ -44,6 +58,9 @@ export interface DrainOptions {
   /** Long polling: an empty answer then means the queue is really empty, not that a host was missed. */
   readonly waitTimeSeconds?: number;
 }
+
+/** The reason of a dead-letter message that carries none: SQS moved it after maxReceiveCount receives. */
+export const RETRIES_EXHAUSTED = 'retries-exhausted';
 
 /** SQS's batch limit for receive, send and delete. */
 const SQS_BATCH_SIZE = 10;
@@ -66,6 +83,16 @@ class Tally {
   moved = 0;
   failed = 0;
   notDeleted = 0;
+  arrivedDuringRun = 0;
+  reasons: Record<string, number> = {};
+
+  count(messages: Message[]): void {
+    this.found += messages.length;
+    for (const message of messages) {
+      const reason = message.MessageAttributes?.[FAILURE_CODE_ATTRIBUTE]?.StringValue ?? RETRIES_EXHAUSTED;
+      this.reasons[reason] = (this.reasons[reason] ?? 0) + 1;
+    }
+  }
 }
 
 /**
@@ -76,12 +103,13 @@ class Tally {
 export async function drainQueue(options: DrainOptions): Promise<RedriveSummary> {
   const { sqs, sourceQueueUrl, dryRun } = options;
   const tally = new Tally();
-  // In a dry run, received messages are hidden while counting (so none is counted twice) and
-  // released again at the end.
-  const heldForDryRun: Message[] = [];
+  const startedAt = (options.now ?? Date.now)();
+  // Messages received but not moved (all of them in a dry run; those that arrived during the run) stay
+  // hidden until the end, so none is seen twice, and are then released.
+  const held: Message[] = [];
 
   const finish = async (stoppedBecause: StopReason, error?: unknown): Promise<RedriveSummary> => {
-    if (heldForDryRun.length > 0) await release(sqs, sourceQueueUrl, heldForDryRun);
+    if (held.length > 0) await release(sqs, sourceQueueUrl, held);
     return {
       dryRun,
       ...tally,
@@ -102,6 +130,7 @@ export async function drainQueue(options: DrainOptions): Promise<RedriveSummary>
           QueueUrl: sourceQueueUrl,
           MaxNumberOfMessages: Math.min(SQS_BATCH_SIZE, remaining),
           MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['SentTimestamp'],
           VisibilityTimeout: options.visibilityTimeoutSeconds ?? 60,
           WaitTimeSeconds: options.waitTimeSeconds ?? 1,
         }),
@@ -111,14 +140,19 @@ export async function drainQueue(options: DrainOptions): Promise<RedriveSummary>
       return finish('error', error);
     }
     if (messages.length === 0) return finish('empty');
-    tally.found += messages.length;
+    const arrivedLater = (message: Message) => Number(message.Attributes?.SentTimestamp) >= startedAt;
+    const present = messages.filter((message) => !arrivedLater(message));
+    tally.arrivedDuringRun += messages.length - present.length;
+    held.push(...messages.filter(arrivedLater));
+    tally.count(present);
 
     if (dryRun) {
-      heldForDryRun.push(...messages);
+      held.push(...present);
       continue;
     }
+    if (present.length === 0) continue;
     try {
-      await moveBatch(options, messages, tally);
+      await moveBatch(options, present, tally);
     } catch (error) {
       return finish('error', error);
     }
@@ -164,7 +198,7 @@ async function moveBatch(options: DrainOptions, messages: Message[], tally: Tall
   }
 }
 
-/** Makes messages visible again at once (dry run: they were only being counted). */
+/** Makes messages visible again at once (they were only being counted, or are left for a later run). */
 async function release(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
   for (let start = 0; start < messages.length; start += SQS_BATCH_SIZE) {
     const batch = messages.slice(start, start + SQS_BATCH_SIZE);

@@ -1,4 +1,4 @@
-import type { ImageStore } from './image-store';
+import { tooManyBytes, type ImageStore } from './image-store';
 import { thumbnailKey } from './keys';
 import type { S3ObjectRef } from './s3-event';
 import type { BoxSize } from './sizes';
@@ -8,6 +8,10 @@ export interface ThumbnailSettings {
   readonly thumbnailsBucket: string;
   readonly sizes: readonly BoxSize[];
   readonly jpegQuality: number;
+  /** Objects larger than this are rejected without being downloaded. */
+  readonly maxImageBytes: number;
+  /** Images whose header declares more pixels than this are rejected before decoding. */
+  readonly maxImagePixels: number;
 }
 
 export interface WrittenThumbnail {
@@ -26,8 +30,15 @@ export async function createThumbnails(
   store: ImageStore,
   settings: ThumbnailSettings,
 ): Promise<WrittenThumbnail[]> {
-  const image = await store.read(source.bucket, source.key);
-  const thumbnails = await renderThumbnails(image, settings.sizes, { jpegQuality: settings.jpegQuality });
+  // The notification states the size: an oversized object is refused without a single GET.
+  if (source.size !== undefined && source.size > settings.maxImageBytes) {
+    throw tooManyBytes(source.size, settings.maxImageBytes);
+  }
+  const image = await store.read(source.bucket, source.key, settings.maxImageBytes);
+  const thumbnails = await renderThumbnails(image, settings.sizes, {
+    jpegQuality: settings.jpegQuality,
+    maxPixels: settings.maxImagePixels,
+  });
   const written: WrittenThumbnail[] = [];
   for (const thumbnail of thumbnails) {
     const key = thumbnailKey(source.key, thumbnail.box, thumbnail.format);

@@ -1,8 +1,13 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ImageTooLargeError } from './inspect';
 
 /** What the pipeline needs from S3: read a source image, write a thumbnail. */
 export interface ImageStore {
-  read(bucket: string, key: string): Promise<Buffer>;
+  /**
+   * The object's bytes. Throws ObjectGoneError if it no longer exists, and ImageTooLargeError, without
+   * downloading the body, if it is larger than `maxBytes`.
+   */
+  read(bucket: string, key: string, maxBytes: number): Promise<Buffer>;
   write(object: StoredThumbnail): Promise<void>;
 }
 
@@ -15,11 +20,39 @@ export interface StoredThumbnail {
   readonly metadata: Record<string, string>;
 }
 
+/** The object was deleted (or overwritten by a delete marker) after its notification was sent. */
+export class ObjectGoneError extends Error {
+  override readonly name = 'ObjectGoneError';
+}
+
+function isNotFound(error: unknown): boolean {
+  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return name === 'NoSuchKey' || name === 'NotFound' || $metadata?.httpStatusCode === 404;
+}
+
+export function tooManyBytes(size: number, maxBytes: number): ImageTooLargeError {
+  return new ImageTooLargeError(
+    'too-many-bytes',
+    `the object is ${size.toLocaleString('en')} bytes, over the limit of ${maxBytes.toLocaleString('en')} (MAX_IMAGE_BYTES)`,
+  );
+}
+
 export function s3ImageStore(s3: S3Client): ImageStore {
   return {
-    async read(bucket, key) {
-      const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    async read(bucket, key, maxBytes) {
+      let response;
+      try {
+        response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      } catch (error) {
+        if (isNotFound(error)) throw new ObjectGoneError(`s3://${bucket}/${key} no longer exists`);
+        throw error;
+      }
       if (!response.Body) throw new Error(`s3://${bucket}/${key} returned no body`);
+      if (response.ContentLength !== undefined && response.ContentLength > maxBytes) {
+        // Close the connection instead of reading a body we are going to refuse.
+        (response.Body as { destroy?: () => void }).destroy?.();
+        throw tooManyBytes(response.ContentLength, maxBytes);
+      }
       return Buffer.from(await response.Body.transformToByteArray());
     },
     async write({ bucket, key, body, contentType, metadata }) {

@@ -1,6 +1,6 @@
-import { describeError } from '../errors';
+import { describeError, PermanentFailure } from '../errors';
 import { createThumbnails, type ThumbnailSettings } from './create-thumbnails';
-import type { ImageStore } from './image-store';
+import { ObjectGoneError, type ImageStore } from './image-store';
 import { parseImageMessage } from './s3-event';
 
 /** The part of a structured logger (Powertools Logger) this module writes to. */
@@ -18,8 +18,11 @@ export interface MessageDependencies {
 
 /**
  * Handles one images-queue message: every object it names gets its thumbnails, with one log line per
- * object. Throws if anything failed, so that SQS redelivers the message (and, after maxReceiveCount
- * receives, moves it to the dead-letter queue); objects that already succeeded are simply redone.
+ * object (`outcome`: success, skipped or failure). Then, if any object failed:
+ * - transiently (S3 throttling, network, ...): throws that error, so SQS redelivers the message;
+ * - only permanently (not an image, too large, ...): throws a PermanentFailure, which the handler sends
+ *   to the dead-letter queue at once instead of burning retries.
+ * Objects that already succeeded are simply redone on redelivery (same keys, same bytes).
  */
 export async function processImageMessage(body: string, deps: MessageDependencies): Promise<void> {
   const now = deps.now ?? Date.now;
@@ -39,6 +42,15 @@ export async function processImageMessage(body: string, deps: MessageDependencie
   for (const source of message.objects) {
     const startedAt = now();
     const fields = { bucket: source.bucket, key: source.key };
+    if (source.bucket === deps.settings.thumbnailsBucket) {
+      // Only a misconfigured notification could send these; processing them would loop forever.
+      deps.log.info('object skipped', {
+        ...fields,
+        outcome: 'skipped',
+        reason: 'the object is in the thumbnails bucket; making thumbnails of thumbnails would never end',
+      });
+      continue;
+    }
     try {
       const written = await createThumbnails(source, deps.store, deps.settings);
       deps.log.info('thumbnails written', {
@@ -49,17 +61,32 @@ export async function processImageMessage(body: string, deps: MessageDependencie
         durationMs: now() - startedAt,
       });
     } catch (error) {
+      if (error instanceof ObjectGoneError) {
+        // Deleted before we got to it: nothing to make, and retrying will not bring it back.
+        deps.log.info('object skipped', { ...fields, outcome: 'skipped', reason: describeError(error) });
+        continue;
+      }
       deps.log.error('thumbnails failed', {
         ...fields,
         outcome: 'failure',
+        permanent: error instanceof PermanentFailure,
         reason: describeError(error),
         durationMs: now() - startedAt,
       });
       failures.push(error);
     }
   }
-  if (failures.length === 1) throw failures[0];
-  if (failures.length > 1) {
-    throw new AggregateError(failures, `${failures.length} of ${message.objects.length} objects failed`);
+
+  const transient = failures.filter((error) => !(error instanceof PermanentFailure));
+  if (transient.length > 0) {
+    throw transient.length === 1
+      ? transient[0]
+      : new AggregateError(transient, `${transient.length} of ${message.objects.length} objects failed`);
+  }
+  const permanent = failures as PermanentFailure[];
+  if (permanent.length === 1) throw permanent[0];
+  if (permanent.length > 1) {
+    const reasons = permanent.map((error) => error.message).join('; ');
+    throw new PermanentFailure(permanent[0]!.code, `${permanent.length} objects cannot be processed: ${reasons}`);
   }
 }

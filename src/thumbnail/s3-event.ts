@@ -17,6 +17,10 @@ export type ImageMessage =
 /** The message is not something this pipeline can act on; retrying will not change that. */
 export class InvalidMessageError extends PermanentFailure {
   override readonly name = 'InvalidMessageError';
+
+  constructor(message: string) {
+    super('invalid-message', message);
+  }
 }
 
 /**

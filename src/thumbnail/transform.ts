@@ -1,12 +1,8 @@
 import { Jimp, JimpMime } from 'jimp';
-import { PermanentFailure } from '../errors';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../config';
+import { inspectImage, UnreadableImageError } from './inspect';
 import type { OutputFormat } from './keys';
 import { fitInside, type BoxSize, type Dimensions } from './sizes';
-
-/** The bytes are not an image jimp can decode (unknown format, corrupt or truncated data). */
-export class UnreadableImageError extends PermanentFailure {
-  override readonly name = 'UnreadableImageError';
-}
 
 export interface RenderedThumbnail {
   readonly box: BoxSize;
@@ -20,7 +16,10 @@ export interface RenderedThumbnail {
 export interface RenderOptions {
   /** JPEG quality, 1-100. */
   readonly jpegQuality: number;
+  /** Largest width x height decoded; larger images are rejected from their header. */
+  readonly maxPixels?: number;
 }
+
 
 type JimpImage = Awaited<ReturnType<typeof Jimp.fromBuffer>>;
 
@@ -32,14 +31,14 @@ export function outputFormatFor(sourceMime: string | undefined): OutputFormat {
   return sourceMime === JimpMime.jpeg ? 'jpeg' : 'png';
 }
 
-async function decode(source: Buffer): Promise<JimpImage> {
-  if (source.length === 0) throw new UnreadableImageError('the object is empty (0 bytes)');
+async function decode(source: Buffer, maxPixels: number): Promise<JimpImage> {
+  const header = inspectImage(source, maxPixels);
   try {
     // Jimp recognises the format from the bytes, not the key's extension, and applies EXIF orientation.
     return await Jimp.fromBuffer(source);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new UnreadableImageError(`not a decodable image: ${reason}`);
+    throw new UnreadableImageError('corrupt-image', `the ${header.format} data cannot be decoded: ${reason}`);
   }
 }
 
@@ -65,7 +64,7 @@ export async function renderThumbnails(
   boxes: readonly BoxSize[],
   options: RenderOptions,
 ): Promise<RenderedThumbnail[]> {
-  const image = await decode(source);
+  const image = await decode(source, options.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS);
   const format = outputFormatFor(image.mime);
   const contentType = format === 'jpeg' ? JimpMime.jpeg : JimpMime.png;
   const original = { width: image.bitmap.width, height: image.bitmap.height };

@@ -1,28 +1,10 @@
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { parseImageMessage } from '../../src/thumbnail/s3-event';
 import { makeJpeg } from '../../scripts/lib/sample-images';
 import { eventually } from '../../scripts/lib/eventually';
+import { deletePrefix, describeStack, listKeys, uniquePrefix, upload, type Stack } from '../../scripts/lib/stack';
+import { deadLettersFor, deleteDeadLetters } from './support/dead-letters';
 import { functionLogLines } from './support/logs';
-import { deletePrefix, describeStack, listKeys, sqs, uniquePrefix, upload, type Stack } from '../../scripts/lib/stack';
 
 jest.setTimeout(180_000);
-
-/** Dead-letter messages naming objects under `prefix`, with their receipt handles. */
-async function deadLettersFor(stack: Stack, prefix: string) {
-  const { Messages = [] } = await sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: stack.deadLetterQueueUrl,
-      MaxNumberOfMessages: 10,
-      VisibilityTimeout: 0,
-      WaitTimeSeconds: 1,
-    }),
-  );
-  return Messages.flatMap((message) => {
-    const parsed = parseImageMessage(message.Body ?? '');
-    const keys = parsed.kind === 'objects' ? parsed.objects.map((object) => object.key) : [];
-    return keys.some((key) => key.startsWith(prefix)) ? [{ keys, receiptHandle: message.ReceiptHandle! }] : [];
-  });
-}
 
 describe('a corrupt image uploaded among good ones', () => {
   let stack: Stack;
@@ -33,14 +15,12 @@ describe('a corrupt image uploaded among good ones', () => {
   });
 
   afterAll(async () => {
-    for (const { receiptHandle } of await deadLettersFor(stack, prefix)) {
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: stack.deadLetterQueueUrl, ReceiptHandle: receiptHandle }));
-    }
+    await deleteDeadLetters(stack, prefix);
     await deletePrefix(stack.imagesBucket, prefix);
     await deletePrefix(stack.thumbnailsBucket, prefix);
   });
 
-  it('lands in the dead-letter queue after maxReceiveCount attempts, while the good images get their thumbnails', async () => {
+  it('goes to the dead-letter queue at once with its reason, while the good images get their thumbnails', async () => {
     const corruptKey = `${prefix}/broken.jpg`;
     const goodKeys = [`${prefix}/good-1.jpg`, `${prefix}/good-2.jpg`];
     const jpeg = await makeJpeg(400, 300);
@@ -55,25 +35,37 @@ describe('a corrupt image uploaded among good ones', () => {
       });
     }
 
-    const deadLetters = await eventually(
-      `the dead-letter queue to receive ${corruptKey}`,
-      async () => {
-        const found = await deadLettersFor(stack, prefix);
-        return found.length > 0 ? found : undefined;
-      },
-      { timeoutMs: 120_000, intervalMs: 1_000 },
-    );
-    expect(deadLetters.map(({ keys }) => keys)).toEqual([[corruptKey]]);
+    const deadLetters = await eventually(`the dead-letter queue to receive ${corruptKey}`, async () => {
+      const found = await deadLettersFor(stack, prefix);
+      return found.length > 0 ? found : undefined;
+    });
+    expect(deadLetters).toEqual([
+      expect.objectContaining({
+        keys: [corruptKey],
+        attributes: {
+          'failure-code': 'corrupt-image',
+          'failure-reason': expect.stringMatching(/^UnreadableImageError: the jpg data cannot be decoded/),
+          'failed-at': expect.stringMatching(/^\d{4}-/),
+        },
+      }),
+    ]);
     expect(await listKeys(stack.thumbnailsBucket, `${corruptKey}/`)).toEqual([]);
 
-    // Each attempt logged why it failed; there were exactly maxReceiveCount of them.
-    const failures = await eventually(`${stack.maxReceiveCount} failure log lines for ${corruptKey}`, async () => {
-      const lines = (await functionLogLines('thumbnail')).filter(
-        (line) => line.key === corruptKey && line.outcome === 'failure',
-      );
-      return lines.length >= stack.maxReceiveCount ? lines : undefined;
+    // One attempt, not maxReceiveCount: a corrupt file does not get better with retries.
+    const lines = await eventually('the dead-lettered log line', async () => {
+      const found = await functionLogLines('thumbnail');
+      return found.some((line) => line.outcome === 'dead-lettered' && line.failureCode === 'corrupt-image')
+        ? found
+        : undefined;
     });
-    expect(failures).toHaveLength(stack.maxReceiveCount);
-    expect(failures[0]!.reason).toMatch(/^UnreadableImageError: /);
+    const failures = lines.filter((line) => line.key === corruptKey && line.outcome === 'failure');
+    expect(failures).toEqual([expect.objectContaining({ permanent: true })]);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        messageId: failures[0]!.messageId,
+        outcome: 'dead-lettered',
+        failureCode: 'corrupt-image',
+      }),
+    );
   });
 });

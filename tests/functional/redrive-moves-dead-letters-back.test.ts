@@ -43,7 +43,14 @@ describe('sls invoke -f redrive', () => {
     );
 
     const dryRun = await slsInvoke('redrive', { dryRun: true });
-    expect(dryRun).toMatchObject({ dryRun: true, found: 1, moved: 0, failed: 0, stoppedBecause: 'empty' });
+    expect(dryRun).toMatchObject({
+      dryRun: true,
+      found: 1,
+      moved: 0,
+      failed: 0,
+      reasons: { 'unsupported-format': 1 },
+      stoppedBecause: 'empty',
+    });
     expect(await queueDepth(stack.deadLetterQueueUrl)).toBe(1);
 
     // The fix: a valid image replaces the broken one. Its own upload notification makes thumbnails too,
@@ -62,6 +69,8 @@ describe('sls invoke -f redrive', () => {
       moved: 1,
       failed: 0,
       notDeleted: 0,
+      arrivedDuringRun: 0,
+      reasons: { 'unsupported-format': 1 },
       stoppedBecause: 'empty',
     });
     expect(await queueDepth(stack.deadLetterQueueUrl)).toBe(0);

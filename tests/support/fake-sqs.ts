@@ -16,6 +16,8 @@ export interface FakeMessage {
   /** Hidden by a receive until visibility is changed back (the fake has no clock). */
   hidden?: boolean;
   receipt?: string;
+  /** SQS's SentTimestamp; messages given to fakeSqs were sent at 0. */
+  sentAt?: number;
 }
 
 export interface FakeQueues {
@@ -27,6 +29,13 @@ export interface FakeQueues {
   failDeleteReceipts: Set<string>;
   sendError: Error | undefined;
   deleteError: Error | undefined;
+  /**
+   * When set, every message sent is also put straight back into this queue, as if whatever consumes
+   * the target queue failed it again at once (dead-lettering it).
+   */
+  echoSendsTo: string | undefined;
+  /** The time messages sent through the fake are stamped with. */
+  clock: number;
 }
 
 /**
@@ -41,6 +50,8 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
     failDeleteReceipts: new Set(),
     sendError: undefined,
     deleteError: undefined,
+    echoSendsTo: undefined,
+    clock: 1_000,
   };
   const queue = (url: string | undefined) => {
     if (!url || !state.queues.has(url)) throw new Error(`AWS.SimpleQueueService.NonExistentQueue: ${url}`);
@@ -63,6 +74,7 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
         Body: m.body,
         ReceiptHandle: m.receipt,
         MessageAttributes: m.attributes,
+        Attributes: { SentTimestamp: String(m.sentAt ?? 0) },
       })),
     };
   });
@@ -73,11 +85,9 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
     const refused = new Set<string | undefined>(state.failSendEntries(sendCalls));
     const entries: SendMessageBatchRequestEntry[] = input.Entries ?? [];
     for (const entry of entries.filter((e) => !refused.has(e.Id))) {
-      target.push({
-        id: `copy-of-${entry.Id}-${sendCalls}`,
-        body: entry.MessageBody ?? '',
-        attributes: entry.MessageAttributes,
-      });
+      const copy = { body: entry.MessageBody ?? '', attributes: entry.MessageAttributes, sentAt: state.clock };
+      target.push({ id: `copy-of-${entry.Id}-${sendCalls}`, ...copy });
+      if (state.echoSendsTo) queue(state.echoSendsTo).push({ id: `failed-again-${entry.Id}-${sendCalls}`, ...copy });
     }
     return {
       Successful: entries

@@ -1,36 +1,45 @@
 import { ConfigError, loadRedriveConfig, loadThumbnailConfig } from '../../src/config';
 
+const queues = { IMAGES_QUEUE_URL: 'q', DEAD_LETTER_QUEUE_URL: 'd' };
+
 describe('loadThumbnailConfig', () => {
   it('applies the defaults', () => {
-    const config = loadThumbnailConfig({ THUMBNAILS_BUCKET: 'thumbs', IMAGES_QUEUE_URL: 'q' });
+    const config = loadThumbnailConfig({ THUMBNAILS_BUCKET: 'thumbs', ...queues });
     expect(config.thumbnailsBucket).toBe('thumbs');
     expect(config.sizes.map((box) => box.label)).toEqual(['75x75', '125x125', '1280x720']);
     expect(config.jpegQuality).toBe(80);
     expect(config.retry).toEqual({ baseDelaySeconds: 10, maxDelaySeconds: 300 });
+    expect(config.maxImageBytes).toBe(50 * 1024 * 1024);
+    expect(config.maxImagePixels).toBe(50_000_000);
   });
 
   it('reads sizes and quality from the environment', () => {
     const config = loadThumbnailConfig({
       THUMBNAILS_BUCKET: 'thumbs',
-      IMAGES_QUEUE_URL: 'q',
+      ...queues,
       THUMBNAIL_SIZES: '10x20',
+      MAX_IMAGE_BYTES: '1000',
+      MAX_IMAGE_PIXELS: '2000',
       JPEG_QUALITY: '65',
       RETRY_BASE_DELAY_SECONDS: '1',
     });
     expect(config.sizes).toEqual([{ width: 10, height: 20, label: '10x20' }]);
     expect(config.jpegQuality).toBe(65);
     expect(config.retry.baseDelaySeconds).toBe(1);
+    expect([config.maxImageBytes, config.maxImagePixels]).toEqual([1000, 2000]);
   });
 
   it.each([
-    [{ IMAGES_QUEUE_URL: 'q' }, 'THUMBNAILS_BUCKET must be set'],
-    [{ THUMBNAILS_BUCKET: 't' }, 'IMAGES_QUEUE_URL must be set'],
+    [{ ...queues }, 'THUMBNAILS_BUCKET must be set'],
+    [{ THUMBNAILS_BUCKET: 't', DEAD_LETTER_QUEUE_URL: 'd' }, 'IMAGES_QUEUE_URL must be set'],
+    [{ THUMBNAILS_BUCKET: 't', IMAGES_QUEUE_URL: 'q' }, 'DEAD_LETTER_QUEUE_URL must be set'],
+    [{ THUMBNAILS_BUCKET: 't', ...queues, MAX_IMAGE_PIXELS: '0' }, 'MAX_IMAGE_PIXELS must be a whole number from 1'],
     [
-      { THUMBNAILS_BUCKET: 't', IMAGES_QUEUE_URL: 'q', THUMBNAIL_SIZES: 'big' },
+      { THUMBNAILS_BUCKET: 't', ...queues, THUMBNAIL_SIZES: 'big' },
       'THUMBNAIL_SIZES: "big" is not of the form WIDTHxHEIGHT',
     ],
     [
-      { THUMBNAILS_BUCKET: 't', IMAGES_QUEUE_URL: 'q', JPEG_QUALITY: '101' },
+      { THUMBNAILS_BUCKET: 't', ...queues, JPEG_QUALITY: '101' },
       'JPEG_QUALITY must be a whole number from 1 to 100, got "101"',
     ],
   ])('names the variable that is wrong in %j', (env, message) => {

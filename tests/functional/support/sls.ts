@@ -23,7 +23,9 @@ export async function slsInvoke(functionName: string, data: unknown): Promise<un
       JSON.stringify(data),
     ],
     { env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' }, timeout: 120_000 },
-  );
+  ).catch((error: Error & { stdout?: string; stderr?: string }) => {
+    throw new Error(`${error.message}\nstdout:\n${error.stdout}\nstderr:\n${error.stderr}`);
+  });
   // serverless prints the function's result as JSON, possibly after plugin notices.
   const start = stdout.indexOf('{');
   if (start < 0) throw new Error(`sls invoke printed no JSON result:\n${stdout}`);

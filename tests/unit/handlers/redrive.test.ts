@@ -20,7 +20,16 @@ describe('redrive handler', () => {
 
     const summary = await handler({}, lambdaContext('redrive'));
 
-    expect(summary).toEqual({ dryRun: false, found: 3, moved: 3, failed: 0, notDeleted: 0, stoppedBecause: 'empty' });
+    expect(summary).toEqual({
+      dryRun: false,
+      found: 3,
+      moved: 3,
+      failed: 0,
+      notDeleted: 0,
+      arrivedDuringRun: 0,
+      reasons: { 'retries-exhausted': 3 },
+      stoppedBecause: 'empty',
+    });
     expect(sqs.state.queues.get(IMAGES)).toHaveLength(3);
     expect(sqs.state.queues.get(DLQ)).toEqual([]);
   });

@@ -1,6 +1,6 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { decode, makeJpeg, makePngWithAlpha } from '../../../scripts/lib/sample-images';
 import { lambdaContext } from '../../support/lambda-context';
@@ -9,6 +9,7 @@ import { S3_TEST_EVENT_BODY, s3NotificationBody, sqsRecord } from '../../support
 const s3 = mockClient(S3Client);
 const sqs = mockClient(SQSClient);
 const IMAGES_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/images';
+const DEAD_LETTER_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/images-dlq';
 
 /** The visibility timeout each failed message was given, by receipt handle. */
 function retryDelays(): Record<string, number | undefined> {
@@ -21,6 +22,20 @@ function retryDelays(): Record<string, number | undefined> {
       })
       .map((entry) => [entry.ReceiptHandle, entry.VisibilityTimeout]),
   );
+}
+
+/** What was sent to the dead-letter queue: body and the failure attributes. */
+function deadLetters() {
+  return sqs.commandCalls(SendMessageCommand).map(({ args: [command] }) => {
+    expect(command.input.QueueUrl).toBe(DEAD_LETTER_QUEUE_URL);
+    const attributes = command.input.MessageAttributes ?? {};
+    return {
+      body: command.input.MessageBody,
+      code: attributes['failure-code']?.StringValue,
+      reason: attributes['failure-reason']?.StringValue,
+      failedAt: attributes['failed-at']?.StringValue,
+    };
+  });
 }
 
 /** The part of the SDK's streaming body that readers of whole objects use. */
@@ -40,20 +55,21 @@ function writtenThumbnails(): Map<string, { contentType: string | undefined; bod
   );
 }
 
+const serviceUnavailable = () =>
+  new S3ServiceException({ name: 'ServiceUnavailable', $fault: 'server', $metadata: { httpStatusCode: 503 } });
+
 describe('thumbnail handler', () => {
   let handler: (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<unknown>;
+  let objects: Record<string, Buffer>;
 
   beforeAll(async () => {
     process.env.THUMBNAILS_BUCKET = 'thumbs';
     process.env.THUMBNAIL_SIZES = '75x75,400x300';
     process.env.IMAGES_QUEUE_URL = IMAGES_QUEUE_URL;
+    process.env.DEAD_LETTER_QUEUE_URL = DEAD_LETTER_QUEUE_URL;
     process.env.RETRY_BASE_DELAY_SECONDS = '5';
     process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
     ({ handler } = await import('../../../src/handlers/thumbnail'));
-  });
-
-  let objects: Record<string, Buffer>;
-  beforeAll(async () => {
     objects = {
       'photo.JPG': await makeJpeg(640, 640),
       'logo.png': await makePngWithAlpha(64, 32),
@@ -65,28 +81,32 @@ describe('thumbnail handler', () => {
     s3.reset();
     sqs.reset();
     sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'dead-letter' });
     s3.on(GetObjectCommand).callsFake(({ Key }: { Key: string }) => {
+      if (Key === 'flaky.jpg') throw serviceUnavailable();
       const bytes = objects[Key];
       if (!bytes) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} });
-      return { Body: objectBody(bytes) };
+      return { Body: objectBody(bytes), ContentLength: bytes.length };
     });
     s3.on(PutObjectCommand).resolves({});
   });
 
-  it('reports exactly the failed records of a batch and processes the rest', async () => {
+  it('writes thumbnails, dead-letters what can never work, and reports only what may work on retry', async () => {
     const event: SQSEvent = {
       Records: [
         sqsRecord('good-jpeg', s3NotificationBody('images', 'photo.JPG')),
         sqsRecord('corrupt', s3NotificationBody('images', 'broken.jpg')),
         sqsRecord('test-event', S3_TEST_EVENT_BODY),
         sqsRecord('not-json', 'this is not json'),
+        sqsRecord('flaky', s3NotificationBody('images', 'flaky.jpg')),
+        sqsRecord('deleted', s3NotificationBody('images', 'deleted.jpg')),
         sqsRecord('good-png', s3NotificationBody('images', 'logo.png')),
       ],
     };
 
     const response = await handler(event, lambdaContext('thumbnail'));
 
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'corrupt' }, { itemIdentifier: 'not-json' }] });
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'flaky' }] });
     const written = writtenThumbnails();
     expect([...written.keys()].sort()).toEqual([
       'thumbs/logo.png/400x300.png',
@@ -98,25 +118,32 @@ describe('thumbnail handler', () => {
     expect([big.bitmap.width, big.bitmap.height]).toEqual([300, 300]);
     expect(written.get('thumbs/photo.JPG/400x300.jpg')!.contentType).toBe('image/jpeg');
     expect(written.get('thumbs/logo.png/75x75.png')!.contentType).toBe('image/png');
-    // Failed messages come back after the retry delay, not after the queue's long visibility timeout.
-    expect(retryDelays()).toEqual({ 'handle-corrupt': 5, 'handle-not-json': 5 });
+
+    // Permanent failures go to the dead-letter queue at once, body unchanged, reason attached.
+    expect(deadLetters()).toEqual([
+      {
+        body: event.Records[1]!.body,
+        code: 'unsupported-format',
+        reason: 'UnreadableImageError: not an image in a known format (JPEG, PNG, GIF, BMP, TIFF)',
+        failedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
+      {
+        body: 'this is not json',
+        code: 'invalid-message',
+        reason: 'InvalidMessageError: message body is not JSON, so it is not an S3 event notification',
+        failedAt: expect.any(String),
+      },
+    ]);
+    // Transient failures come back after the retry delay, not after the queue's long visibility timeout.
+    expect(retryDelays()).toEqual({ 'handle-flaky': 5 });
   });
 
-  it('backs off exponentially as a message keeps failing', async () => {
-    const record = sqsRecord('again', 'garbage');
-    record.attributes.ApproximateReceiveCount = '3';
+  it('lets SQS retry a permanent failure when the dead-letter queue cannot be reached, so nothing is lost', async () => {
+    sqs.on(SendMessageCommand).rejects(new Error('AccessDenied'));
 
-    await handler({ Records: [record] }, lambdaContext('thumbnail'));
+    const response = await handler({ Records: [sqsRecord('x', 'garbage')] }, lambdaContext('thumbnail'));
 
-    expect(retryDelays()).toEqual({ 'handle-again': 20 });
-  });
-
-  it('still reports the failures when the retry delay cannot be shortened', async () => {
-    sqs.on(ChangeMessageVisibilityBatchCommand).rejects(new Error('AccessDenied'));
-
-    await expect(handler({ Records: [sqsRecord('x', 'garbage')] }, lambdaContext('thumbnail'))).resolves.toEqual({
-      batchItemFailures: [{ itemIdentifier: 'x' }],
-    });
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'x' }] });
   });
 
   it('fails only the record whose thumbnail could not be stored', async () => {
@@ -133,11 +160,46 @@ describe('thumbnail handler', () => {
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'png' }] });
     expect(writtenThumbnails().has('thumbs/photo.JPG/400x300.jpg')).toBe(true);
     expect(Object.keys(retryDelays())).toEqual(['handle-png']);
+    expect(deadLetters()).toEqual([]);
+  });
+
+  it('writes the same keys with the same bytes when a message is delivered again', async () => {
+    const event: SQSEvent = { Records: [sqsRecord('again', s3NotificationBody('images', 'photo.JPG'))] };
+
+    await handler(event, lambdaContext('thumbnail'));
+    const first = writtenThumbnails();
+    s3.resetHistory();
+    await handler(event, lambdaContext('thumbnail'));
+    const second = writtenThumbnails();
+
+    expect([...second.keys()]).toEqual([...first.keys()]);
+    for (const [key, { body }] of first) expect(second.get(key)!.body.equals(body)).toBe(true);
+  });
+
+  it('backs off exponentially as a message keeps failing', async () => {
+    const record = sqsRecord('again', s3NotificationBody('images', 'flaky.jpg'));
+    record.attributes.ApproximateReceiveCount = '3';
+
+    await handler({ Records: [record] }, lambdaContext('thumbnail'));
+
+    expect(retryDelays()).toEqual({ 'handle-again': 20 });
+  });
+
+  it('still reports the failures when the retry delay cannot be shortened', async () => {
+    sqs.on(ChangeMessageVisibilityBatchCommand).rejects(new Error('AccessDenied'));
+    const event = { Records: [sqsRecord('x', s3NotificationBody('images', 'flaky.jpg'))] };
+
+    await expect(handler(event, lambdaContext('thumbnail'))).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'x' }],
+    });
   });
 
   it('reports every record when the whole batch fails instead of throwing', async () => {
     const event: SQSEvent = {
-      Records: [sqsRecord('a', 'garbage'), sqsRecord('b', s3NotificationBody('images', 'missing.jpg'))],
+      Records: [
+        sqsRecord('a', s3NotificationBody('images', 'flaky.jpg')),
+        sqsRecord('b', s3NotificationBody('images', 'flaky.jpg')),
+      ],
     };
 
     await expect(handler(event, lambdaContext('thumbnail'))).resolves.toEqual({

@@ -13,6 +13,7 @@ function setup(dlqMessages: FakeMessage[]) {
     dryRun: false,
     maxMessages: undefined,
     hasTimeLeft: () => true,
+    now: () => 500, // the run starts after the dead letters were sent (0) and before anything it sends (1000)
     ...overrides,
   });
   const bodies = (url: string) =>
@@ -29,14 +30,23 @@ describe('drainQueue', () => {
   it('moves every message until the dead-letter queue is empty, bodies and attributes unchanged', async () => {
     const dead = messages(25);
     dead[0]!.attributes = {
-      reason: { DataType: 'String', StringValue: 'UnreadableImageError' },
+      'failure-code': { DataType: 'String', StringValue: 'corrupt-image' },
       blob: { DataType: 'Binary', BinaryValue: new Uint8Array([1, 2, 3]) },
     };
     const { options, dlq, images, bodies } = setup(dead);
 
     const summary = await drainQueue(options());
 
-    expect(summary).toEqual({ dryRun: false, found: 25, moved: 25, failed: 0, notDeleted: 0, stoppedBecause: 'empty' });
+    expect(summary).toEqual({
+      dryRun: false,
+      found: 25,
+      moved: 25,
+      failed: 0,
+      notDeleted: 0,
+      arrivedDuringRun: 0,
+      reasons: { 'corrupt-image': 1, 'retries-exhausted': 24 },
+      stoppedBecause: 'empty',
+    });
     expect(dlq()).toEqual([]);
     expect(bodies(IMAGES)).toEqual(dead.map((m) => m.body).sort());
     expect(images().find((m) => m.body === dead[0]!.body)!.attributes).toEqual(dead[0]!.attributes);
@@ -55,14 +65,39 @@ describe('drainQueue', () => {
     expect(images().length + dlq().length).toBe(12); // nothing lost
   });
 
-  it('counts without moving anything in a dry run, and leaves the messages visible', async () => {
-    const { options, dlq, images } = setup(messages(23));
+  it('counts without moving anything in a dry run, by reason, and leaves the messages visible', async () => {
+    const dead = messages(23);
+    const code = (value: string) => ({ 'failure-code': { DataType: 'String', StringValue: value } });
+    dead.slice(0, 5).forEach((message) => (message.attributes = code('too-many-pixels')));
+    dead.slice(5, 7).forEach((message) => (message.attributes = code('invalid-message')));
+    const { options, dlq, images } = setup(dead);
 
     const summary = await drainQueue(options({ dryRun: true }));
 
-    expect(summary).toEqual({ dryRun: true, found: 23, moved: 0, failed: 0, notDeleted: 0, stoppedBecause: 'empty' });
+    expect(summary).toEqual({
+      dryRun: true,
+      found: 23,
+      moved: 0,
+      failed: 0,
+      notDeleted: 0,
+      arrivedDuringRun: 0,
+      reasons: { 'too-many-pixels': 5, 'invalid-message': 2, 'retries-exhausted': 16 },
+      stoppedBecause: 'empty',
+    });
     expect(images()).toEqual([]);
     expect(dlq()).toHaveLength(23);
+    expect(dlq().every((m) => !m.hidden)).toBe(true);
+  });
+
+  it('leaves messages that fail again during the run for later, instead of moving them back and forth', async () => {
+    const { sqs, options, dlq, images } = setup(messages(3));
+    sqs.state.echoSendsTo = DLQ;
+
+    const summary = await drainQueue(options());
+
+    expect(summary).toMatchObject({ found: 3, moved: 3, arrivedDuringRun: 3, stoppedBecause: 'empty' });
+    expect(images()).toHaveLength(3);
+    expect(dlq().map((m) => m.id)).toEqual(['failed-again-0-1', 'failed-again-1-1', 'failed-again-2-1']);
     expect(dlq().every((m) => !m.hidden)).toBe(true);
   });
 
@@ -111,6 +146,8 @@ describe('drainQueue', () => {
       moved: 0,
       failed: 4,
       notDeleted: 0,
+      arrivedDuringRun: 0,
+      reasons: { 'retries-exhausted': 4 },
       stoppedBecause: 'error',
       error: 'Error: ServiceUnavailable',
     });

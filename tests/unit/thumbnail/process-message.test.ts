@@ -1,8 +1,9 @@
-import type { ImageStore, StoredThumbnail } from '../../../src/thumbnail/image-store';
+import { PermanentFailure } from '../../../src/errors';
+import { ObjectGoneError, type ImageStore, type StoredThumbnail } from '../../../src/thumbnail/image-store';
+import { ImageTooLargeError, UnreadableImageError } from '../../../src/thumbnail/inspect';
 import { processImageMessage, type LogSink } from '../../../src/thumbnail/process-message';
 import { InvalidMessageError } from '../../../src/thumbnail/s3-event';
 import { parseBoxSizes } from '../../../src/thumbnail/sizes';
-import { UnreadableImageError } from '../../../src/thumbnail/transform';
 import { makeJpeg } from '../../../scripts/lib/sample-images';
 import { S3_TEST_EVENT_BODY, s3NotificationBody } from '../../support/s3-events';
 
@@ -21,13 +22,20 @@ function recordingLog(): LogSink & { lines: LogLine[] } {
   };
 }
 
-function memoryStore(objects: Record<string, Buffer>): ImageStore & { written: StoredThumbnail[] } {
+/** Objects by `bucket/key`; an Error value is thrown when the object is read. */
+function memoryStore(
+  objects: Record<string, Buffer | Error>,
+): ImageStore & { written: StoredThumbnail[]; reads: string[] } {
   const written: StoredThumbnail[] = [];
+  const reads: string[] = [];
   return {
     written,
+    reads,
     read: async (bucket, key) => {
+      reads.push(`${bucket}/${key}`);
       const body = objects[`${bucket}/${key}`];
-      if (!body) throw new Error(`NoSuchKey: ${bucket}/${key}`);
+      if (body instanceof Error) throw body;
+      if (!body) throw new ObjectGoneError(`s3://${bucket}/${key} no longer exists`);
       return body;
     },
     write: async (object) => {
@@ -36,7 +44,13 @@ function memoryStore(objects: Record<string, Buffer>): ImageStore & { written: S
   };
 }
 
-const settings = { thumbnailsBucket: 'thumbs', sizes: parseBoxSizes('75x75,125x125'), jpegQuality: 80 };
+const settings = {
+  thumbnailsBucket: 'thumbs',
+  sizes: parseBoxSizes('75x75,125x125'),
+  jpegQuality: 80,
+  maxImageBytes: 5_000_000,
+  maxImagePixels: 1_000_000,
+};
 
 describe('processImageMessage', () => {
   let clock: number;
@@ -105,7 +119,7 @@ describe('processImageMessage', () => {
     ]);
   });
 
-  it('still processes the good objects of a message that names a bad one, then fails it', async () => {
+  it('still processes the good objects of a message that names a bad one, then fails it permanently', async () => {
     const store = memoryStore({ 'images/good.jpg': await makeJpeg(100, 100), 'images/bad.jpg': Buffer.from('nope') });
     const log = recordingLog();
 
@@ -125,20 +139,90 @@ describe('processImageMessage', () => {
         bucket: 'images',
         key: 'bad.jpg',
         outcome: 'failure',
-        reason: expect.stringMatching(/^UnreadableImageError: not a decodable image/),
+        permanent: true,
+        reason: 'UnreadableImageError: not an image in a known format (JPEG, PNG, GIF, BMP, TIFF)',
         durationMs: 5,
       },
     });
     expect(log.lines[1]).toMatchObject({ message: 'thumbnails written', fields: { key: 'good.jpg' } });
   });
 
-  it('reports every failed object of a message', async () => {
-    const store = memoryStore({});
+  it('retries a message when any object failed transiently, even if another failed permanently', async () => {
+    const store = memoryStore({
+      'images/bad.jpg': Buffer.from('nope'),
+      'images/slow.jpg': Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' }),
+    });
+    const processing = processImageMessage(s3NotificationBody('images', 'bad.jpg', 'slow.jpg'), {
+      store,
+      settings,
+      log: recordingLog(),
+    });
+    await expect(processing).rejects.toThrow('Please reduce your request rate.');
+    await expect(processing).rejects.not.toBeInstanceOf(PermanentFailure);
+  });
+
+  it('reports every transient failure of a message', async () => {
+    const store = memoryStore({ 'images/x.jpg': new Error('socket hang up'), 'images/y.jpg': new Error('503') });
     const processing = processImageMessage(s3NotificationBody('images', 'x.jpg', 'y.jpg'), {
       store,
       settings,
       log: recordingLog(),
     });
     await expect(processing).rejects.toThrow('2 of 2 objects failed');
+  });
+
+  it('combines the reasons when several objects of a message can never be processed', async () => {
+    const store = memoryStore({ 'images/a.jpg': Buffer.alloc(0), 'images/b.jpg': Buffer.from('text') });
+    const processing = processImageMessage(s3NotificationBody('images', 'a.jpg', 'b.jpg'), {
+      store,
+      settings,
+      log: recordingLog(),
+    });
+    await expect(processing).rejects.toBeInstanceOf(PermanentFailure);
+    await expect(processing).rejects.toThrow(/2 objects cannot be processed: the object is empty .*; not an image/);
+  });
+
+  it('acknowledges an object deleted before it was processed, without retrying', async () => {
+    const log = recordingLog();
+    await expect(
+      processImageMessage(s3NotificationBody('images', 'gone.jpg'), { store: memoryStore({}), settings, log }),
+    ).resolves.toBeUndefined();
+    expect(log.lines).toEqual([
+      {
+        level: 'info',
+        message: 'object skipped',
+        fields: {
+          bucket: 'images',
+          key: 'gone.jpg',
+          outcome: 'skipped',
+          reason: 'ObjectGoneError: s3://images/gone.jpg no longer exists',
+        },
+      },
+    ]);
+  });
+
+  it('never processes objects of the thumbnails bucket, which would loop', async () => {
+    const store = memoryStore({ 'thumbs/a.jpg/75x75.jpg': await makeJpeg(75, 50) });
+    const log = recordingLog();
+
+    await processImageMessage(s3NotificationBody('thumbs', 'a.jpg/75x75.jpg'), { store, settings, log });
+
+    expect(store.reads).toEqual([]);
+    expect(store.written).toEqual([]);
+    expect(log.lines[0]).toMatchObject({ message: 'object skipped', fields: { outcome: 'skipped' } });
+  });
+
+  it('refuses an object larger than the byte limit from its notification, without downloading it', async () => {
+    const store = memoryStore({ 'images/huge.jpg': await makeJpeg(10, 10) });
+    const body = JSON.parse(s3NotificationBody('images', 'huge.jpg'));
+    body.Records[0].s3.object.size = 6_000_000;
+
+    const processing = processImageMessage(JSON.stringify(body), { store, settings, log: recordingLog() });
+
+    await expect(processing).rejects.toBeInstanceOf(ImageTooLargeError);
+    await expect(processing).rejects.toThrow(
+      'the object is 6,000,000 bytes, over the limit of 5,000,000 (MAX_IMAGE_BYTES)',
+    );
+    expect(store.reads).toEqual([]);
   });
 });

@@ -1,6 +1,16 @@
 import { parseBoxSizes } from '../../../src/thumbnail/sizes';
-import { renderThumbnails, UnreadableImageError } from '../../../src/thumbnail/transform';
-import { decode, makeExifRotatedJpeg, makeJpeg, makePngWithAlpha, pixelAt } from '../../../scripts/lib/sample-images';
+import { UnreadableImageError } from '../../../src/thumbnail/inspect';
+import { renderThumbnails } from '../../../src/thumbnail/transform';
+import { Jimp, JimpMime } from 'jimp';
+import {
+  decode,
+  makeExifRotatedJpeg,
+  makeJpeg,
+  makePngWithAlpha,
+  pixelAt,
+  withExifOrientation,
+} from '../../../scripts/lib/sample-images';
+import { differenceFromLibvips, fixtures, pngDeclaring, pngWithBadCrc } from '../../support/fixtures';
 
 const options = { jpegQuality: 80 };
 const defaultSizes = parseBoxSizes('75x75,125x125,1280x720');
@@ -46,20 +56,104 @@ describe('renderThumbnails', () => {
     expect(left.b).toBeGreaterThan(200);
     expect(left.r).toBeLessThan(60);
   });
+});
 
+describe('renderThumbnails on every kind of input', () => {
+  const box = parseBoxSizes('100x100');
+
+  // Decodable: each becomes a 100x75 thumbnail whose pixels match libvips' rendering of the same file.
   it.each([
-    ['an empty object', Buffer.alloc(0), /empty/],
-    ['text named .jpg', Buffer.from('this is not an image'), /not a decodable image/],
-  ])('rejects %s as an unreadable image', async (_label, bytes, reason) => {
-    const rendering = renderThumbnails(bytes, defaultSizes, options);
-    await expect(rendering).rejects.toBeInstanceOf(UnreadableImageError);
-    await expect(renderThumbnails(bytes, defaultSizes, options)).rejects.toThrow(reason);
+    ['a baseline JPEG', fixtures.jpeg, 'jpeg', 3],
+    ['a progressive JPEG', fixtures.progressiveJpeg, 'jpeg', 3],
+    ['a grayscale JPEG', fixtures.grayscaleJpeg, 'jpeg', 3],
+    // jpeg-js converts CMYK without colour management, so colours shift a little next to libvips'.
+    ['a CMYK JPEG', fixtures.cmykJpeg, 'jpeg', 20],
+    ['a 16-bit PNG', fixtures.png16, 'png', 3],
+    ['a TIFF', fixtures.tiff, 'png', 3],
+    // The first frame: the second is the negative, which would differ by ~100.
+    ['an animated GIF (first frame)', fixtures.animatedGif, 'png', 3],
+  ] as const)('renders %s', async (_label, fixture, format, maxDifference) => {
+    const source = await fixture();
+    const [thumbnail] = await renderThumbnails(source, box, options);
+    expect(thumbnail).toMatchObject({ width: 100, height: 75, format });
+    const image = await decode(thumbnail!.body);
+    expect(await differenceFromLibvips(source, { ...image.bitmap })).toBeLessThan(maxDifference);
   });
 
-  it('rejects a truncated JPEG as an unreadable image', async () => {
-    const jpeg = await makeJpeg(64, 64);
-    await expect(renderThumbnails(jpeg.subarray(0, 200), defaultSizes, options)).rejects.toBeInstanceOf(
-      UnreadableImageError,
-    );
+  it('renders a BMP as PNG', async () => {
+    const bmp = await new Jimp({ width: 40, height: 20, color: 0x336699ff }).getBuffer(JimpMime.bmp);
+    const [thumbnail] = await renderThumbnails(bmp, box, options);
+    expect(thumbnail).toMatchObject({ width: 40, height: 20, format: 'png', contentType: 'image/png' });
+    expect(pixelAt(await decode(thumbnail!.body), 10, 10)).toEqual({ r: 0x33, g: 0x66, b: 0x99, a: 255 });
+  });
+
+  it('goes by the content, not the name: a PNG called .jpg gives PNG thumbnails', async () => {
+    const [thumbnail] = await renderThumbnails(await fixtures.png(), box, options);
+    expect(thumbnail).toMatchObject({ format: 'png', contentType: 'image/png' });
+  });
+
+  it.each([
+    ['an empty object', async () => Buffer.alloc(0), 'empty-object'],
+    ['a text file named .jpg', async () => Buffer.from('this is not an image'), 'unsupported-format'],
+    ['a WebP image', fixtures.webp, 'unsupported-format'],
+    ['a truncated JPEG', async () => (await fixtures.jpeg()).subarray(0, 2000), 'corrupt-image'],
+    ['a truncated PNG', async () => (await fixtures.png()).subarray(0, 5000), 'corrupt-image'],
+    ['a PNG with a bad CRC', pngWithBadCrc, 'corrupt-image'],
+  ] as const)('rejects %s as unreadable, permanently', async (_label, fixture, code) => {
+    const rendering = renderThumbnails(await fixture(), box, options);
+    await expect(rendering).rejects.toBeInstanceOf(UnreadableImageError);
+    await expect(rendering).rejects.toMatchObject({ code });
+  });
+
+  it('rejects a decompression bomb from its header, before decoding', async () => {
+    const bomb = await pngDeclaring(100_000, 100_000);
+    await expect(renderThumbnails(bomb, box, { ...options, maxPixels: 50_000_000 })).rejects.toMatchObject({
+      name: 'ImageTooLargeError',
+      code: 'too-many-pixels',
+    });
+  });
+});
+
+describe('EXIF orientation', () => {
+  const RED = { r: 255, g: 0, b: 0 };
+  const GREEN = { r: 0, g: 255, b: 0 };
+  const BLUE = { r: 0, g: 0, b: 255 };
+  const WHITE = { r: 255, g: 255, b: 255 };
+
+  /** Stored 200x100: red, green / blue, white quadrants. */
+  async function quadrantJpeg(orientation: number): Promise<Buffer> {
+    const image = new Jimp({ width: 200, height: 100, color: 0xffffffff });
+    image.scan(0, 0, 200, 100, (x, y, idx) => {
+      const colour = y < 50 ? (x < 100 ? RED : GREEN) : x < 100 ? BLUE : WHITE;
+      image.bitmap.data[idx] = colour.r;
+      image.bitmap.data[idx + 1] = colour.g;
+      image.bitmap.data[idx + 2] = colour.b;
+    });
+    return withExifOrientation(await image.getBuffer(JimpMime.jpeg, { quality: 95 }), orientation);
+  }
+
+  function nearest(pixel: { r: number; g: number; b: number }) {
+    const named = { RED, GREEN, BLUE, WHITE };
+    const distance = (c: typeof RED) => Math.abs(c.r - pixel.r) + Math.abs(c.g - pixel.g) + Math.abs(c.b - pixel.b);
+    return Object.entries(named).sort(([, a], [, b]) => distance(a) - distance(b))[0]![0];
+  }
+
+  // Displayed size and the colours of the displayed top-left and bottom-right corners.
+  it.each([
+    [1, '200x100', 'RED', 'WHITE'],
+    [2, '200x100', 'GREEN', 'BLUE'],
+    [3, '200x100', 'WHITE', 'RED'],
+    [4, '200x100', 'BLUE', 'GREEN'],
+    [5, '100x200', 'RED', 'WHITE'],
+    [6, '100x200', 'BLUE', 'GREEN'],
+    [7, '100x200', 'WHITE', 'RED'],
+    [8, '100x200', 'GREEN', 'BLUE'],
+  ])('orientation %i comes out upright as %s', async (orientation, size, topLeft, bottomRight) => {
+    const [thumbnail] = await renderThumbnails(await quadrantJpeg(orientation), parseBoxSizes('400x400'), options);
+    const image = await decode(thumbnail!.body);
+    const { width, height } = image.bitmap;
+    expect(`${width}x${height}`).toBe(size);
+    expect(nearest(pixelAt(image, Math.floor(width / 4), Math.floor(height / 4)))).toBe(topLeft);
+    expect(nearest(pixelAt(image, Math.floor((3 * width) / 4), Math.floor((3 * height) / 4)))).toBe(bottomRight);
   });
 });

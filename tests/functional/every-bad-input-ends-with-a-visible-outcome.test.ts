@@ -1,0 +1,65 @@
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { eventually } from '../../scripts/lib/eventually';
+import { deletePrefix, describeStack, listKeys, sqs, uniquePrefix, upload, type Stack } from '../../scripts/lib/stack';
+import { fixtures, pngDeclaring } from '../support/fixtures';
+import { deadLettersFor, deleteDeadLetters } from './support/dead-letters';
+
+jest.setTimeout(180_000);
+
+describe('uploads that are not usable images', () => {
+  let stack: Stack;
+  const prefix = uniquePrefix('bad-inputs');
+
+  beforeAll(async () => {
+    stack = await describeStack();
+  });
+
+  afterAll(async () => {
+    await deleteDeadLetters(stack, prefix);
+    await deletePrefix(stack.imagesBucket, prefix);
+    await deletePrefix(stack.thumbnailsBucket, prefix);
+  });
+
+  it('each end as thumbnails or as a dead-letter message saying why, after one attempt', async () => {
+    const bad: Record<string, [Buffer, string]> = {
+      [`${prefix}/empty.jpg`]: [Buffer.alloc(0), 'empty-object'],
+      [`${prefix}/notes.jpg`]: [Buffer.from('shopping list: milk, eggs'), 'unsupported-format'],
+      [`${prefix}/modern.webp`]: [await fixtures.webp(), 'unsupported-format'],
+      [`${prefix}/bomb.png`]: [await pngDeclaring(100_000, 100_000), 'too-many-pixels'],
+      [`${prefix}/cut short.png`]: [(await fixtures.png()).subarray(0, 4000), 'corrupt-image'],
+    };
+    const good: Record<string, [Buffer, string]> = {
+      [`${prefix}/actually a png.jpg`]: [await fixtures.png(), 'png'],
+      [`${prefix}/animated.gif`]: [await fixtures.animatedGif(), 'png'],
+      [`${prefix}/scan.tiff`]: [await fixtures.tiff(), 'png'],
+      [`${prefix}/cmyk+print.jpg`]: [await fixtures.cmykJpeg(), 'jpg'],
+    };
+    await Promise.all(
+      Object.entries({ ...bad, ...good }).map(([key, [body]]) => upload(stack.imagesBucket, key, body)),
+    );
+    // A message that did not come from S3 at all.
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: stack.imagesQueueUrl, MessageBody: `not json, about ${prefix}` }),
+    );
+
+    for (const [key, [, extension]] of Object.entries(good)) {
+      const expected = stack.sizes.map((box) => `${key}/${box.label}.${extension}`).sort();
+      await eventually(`thumbnails of ${key}`, async () =>
+        JSON.stringify(await listKeys(stack.thumbnailsBucket, `${key}/`)) === JSON.stringify(expected)
+          ? true
+          : undefined,
+      );
+    }
+
+    const codes = await eventually('a dead-letter message for every bad upload', async () => {
+      const found = await deadLettersFor(stack, prefix);
+      const byKey = Object.fromEntries(found.flatMap(({ keys, attributes }) => keys.map((key) => [key, attributes])));
+      return Object.keys(bad).every((key) => byKey[key]) ? byKey : undefined;
+    });
+    for (const [key, [, code]] of Object.entries(bad)) {
+      expect({ key, code: codes[key]!['failure-code'] }).toEqual({ key, code });
+      expect(codes[key]!['failure-reason']).toBeTruthy();
+      expect(await listKeys(stack.thumbnailsBucket, `${key}/`)).toEqual([]);
+    }
+  });
+});

@@ -1,0 +1,90 @@
+import {
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionUpdatedV2,
+} from '@aws-sdk/client-lambda';
+import { eventually } from '../../scripts/lib/eventually';
+import { makeJpeg } from '../../scripts/lib/sample-images';
+import {
+  deletePrefix,
+  describeStack,
+  listKeys,
+  STACK_NAME,
+  uniquePrefix,
+  upload,
+  type Stack,
+} from '../../scripts/lib/stack';
+import { deadLettersFor, deleteDeadLetters } from './support/dead-letters';
+import { functionLogLines } from './support/logs';
+
+jest.setTimeout(240_000);
+
+const lambda = new LambdaClient({});
+const functionName = `${STACK_NAME}-thumbnail`;
+
+async function setThumbnailsBucket(bucket: string): Promise<void> {
+  const current = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
+  await lambda.send(
+    new UpdateFunctionConfigurationCommand({
+      FunctionName: functionName,
+      Environment: { Variables: { ...current.Environment?.Variables, THUMBNAILS_BUCKET: bucket } },
+    }),
+  );
+  await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60 }, { FunctionName: functionName });
+}
+
+describe('an outage of the thumbnails bucket', () => {
+  let stack: Stack;
+  const prefix = uniquePrefix('outage');
+
+  beforeAll(async () => {
+    stack = await describeStack();
+  });
+
+  afterAll(async () => {
+    await setThumbnailsBucket(stack.thumbnailsBucket);
+    await deleteDeadLetters(stack, prefix);
+    await deletePrefix(stack.imagesBucket, prefix);
+    await deletePrefix(stack.thumbnailsBucket, prefix);
+  });
+
+  it('retries an image maxReceiveCount times, then parks it in the dead-letter queue until a redrive after the fix', async () => {
+    // The "outage": a bad deployment points the function at a bucket that does not exist, so every
+    // write fails with NoSuchBucket, a failure that retrying might cure.
+    await setThumbnailsBucket(`${stack.thumbnailsBucket}-missing`);
+    const key = `${prefix}/during-outage.jpg`;
+    await upload(stack.imagesBucket, key, await makeJpeg(320, 240));
+
+    const [deadLetter] = await eventually(
+      `${key} to reach the dead-letter queue`,
+      async () => {
+        const found = await deadLettersFor(stack, prefix);
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 1_000 },
+    );
+    // Moved by the queue's redrive policy, not by the function: no failure attributes.
+    expect(deadLetter).toMatchObject({ keys: [key], attributes: {} });
+    const failures = await eventually(`the failure log lines of ${key}`, async () => {
+      const lines = (await functionLogLines('thumbnail')).filter(
+        (line) => line.key === key && line.outcome === 'failure',
+      );
+      return lines.length >= stack.maxReceiveCount ? lines : undefined;
+    });
+    expect(failures).toHaveLength(stack.maxReceiveCount);
+    expect(failures.every((line) => line.permanent === false)).toBe(true);
+    expect(failures[0]!.reason).toMatch(/NoSuchBucket/);
+
+    // The fix, then the redrive: the parked message now produces its thumbnails.
+    await setThumbnailsBucket(stack.thumbnailsBucket);
+    const { slsInvoke } = await import('./support/sls');
+    const summary = (await slsInvoke('redrive', {})) as { moved: number };
+    expect(summary.moved).toBeGreaterThanOrEqual(1);
+    await eventually(`thumbnails of ${key} after the redrive`, async () => {
+      const keys = await listKeys(stack.thumbnailsBucket, `${key}/`);
+      return keys.length === stack.sizes.length ? keys : undefined;
+    });
+    expect(await deadLettersFor(stack, prefix)).toEqual([]);
+  });
+});
