@@ -52,20 +52,17 @@ describe('a corrupt image uploaded among good ones', () => {
     expect(await listKeys(stack.thumbnailsBucket, `${corruptKey}/`)).toEqual([]);
 
     // One attempt, not maxReceiveCount: a corrupt file does not get better with retries.
-    const lines = await eventually('the dead-lettered log line', async () => {
-      const found = await functionLogLines('thumbnail');
-      return found.some((line) => line.outcome === 'dead-lettered' && line.failureCode === 'corrupt-image')
-        ? found
-        : undefined;
+    const failures = await eventually(`the failure log line of ${corruptKey}`, async () => {
+      const found = (await functionLogLines('thumbnail', corruptKey)).filter((line) => line.outcome === 'failure');
+      return found.length > 0 ? found : undefined;
     });
-    const failures = lines.filter((line) => line.key === corruptKey && line.outcome === 'failure');
-    expect(failures).toEqual([expect.objectContaining({ permanent: true })]);
-    expect(lines).toContainEqual(
-      expect.objectContaining({
-        messageId: failures[0]!.messageId,
-        outcome: 'dead-lettered',
-        failureCode: 'corrupt-image',
-      }),
+    expect(failures).toEqual([expect.objectContaining({ key: corruptKey, permanent: true })]);
+    const messageLines = await eventually('the dead-lettered log line', async () => {
+      const found = await functionLogLines('thumbnail', String(failures[0]!.messageId));
+      return found.some((line) => line.outcome === 'dead-lettered') ? found : undefined;
+    });
+    expect(messageLines).toContainEqual(
+      expect.objectContaining({ outcome: 'dead-lettered', failureCode: 'corrupt-image' }),
     );
   });
 });

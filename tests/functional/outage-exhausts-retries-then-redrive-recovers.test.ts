@@ -67,9 +67,7 @@ describe('an outage of the thumbnails bucket', () => {
     // Moved by the queue's redrive policy, not by the function: no failure attributes.
     expect(deadLetter).toMatchObject({ keys: [key], attributes: {} });
     const failures = await eventually(`the failure log lines of ${key}`, async () => {
-      const lines = (await functionLogLines('thumbnail')).filter(
-        (line) => line.key === key && line.outcome === 'failure',
-      );
+      const lines = (await functionLogLines('thumbnail', key)).filter((line) => line.outcome === 'failure');
       return lines.length >= stack.maxReceiveCount ? lines : undefined;
     });
     expect(failures).toHaveLength(stack.maxReceiveCount);

@@ -3,13 +3,20 @@ import { STACK_NAME } from '../../../scripts/lib/stack';
 
 const logs = new CloudWatchLogsClient({});
 
-/** The structured (JSON) log lines a function wrote, parsed. */
-export async function functionLogLines(functionName: string): Promise<Record<string, unknown>[]> {
+/**
+ * The structured (JSON) log lines a function wrote that contain `text` (a key, a message ID), parsed.
+ * Filtering server-side keeps the answer small however long the log group has grown.
+ */
+export async function functionLogLines(functionName: string, text: string): Promise<Record<string, unknown>[]> {
   const lines: Record<string, unknown>[] = [];
   let nextToken: string | undefined;
   do {
     const page = await logs.send(
-      new FilterLogEventsCommand({ logGroupName: `/aws/lambda/${STACK_NAME}-${functionName}`, nextToken }),
+      new FilterLogEventsCommand({
+        logGroupName: `/aws/lambda/${STACK_NAME}-${functionName}`,
+        filterPattern: JSON.stringify(text),
+        nextToken,
+      }),
     );
     for (const event of page.events ?? []) {
       try {
