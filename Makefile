@@ -22,7 +22,7 @@ export SLS_NOTIFICATIONS_MODE := off
 JEST := AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true npx --no-install jest
 
 .PHONY: help install build lint typecheck test-unit test-template test-functional test clean \
-	deploy invoke-redrive logs remove local-up local-down deploy-local remove-local demo
+	deploy invoke-redrive logs remove local-up local-down deploy-local remove-local demo bench bench-e2e
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -57,8 +57,14 @@ test-functional: install ## Functional tests against the local stack (starts and
 
 test: lint typecheck test-unit test-template test-functional ## Everything CI runs
 
+bench: install ## Benchmark the image transform against naive jimp and sharp (BENCH_ARGS='--runs 9')
+	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true npx --no-install tsx scripts/bench/index.ts $(BENCH_ARGS)
+
+bench-e2e: deploy-local ## Benchmark the deployed local stack: N uploads -> thumbnails (BENCH_ARGS='--count 100')
+	$(LOCAL_ENV) AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true npx --no-install tsx scripts/bench/index.ts --e2e $(BENCH_ARGS)
+
 clean: ## Remove build output, the venv and local emulator state
-	rm -rf .serverless .esbuild .venv .local out coverage
+	rm -rf .serverless .esbuild .venv .local out coverage .bench-cache bench-results
 
 deploy: install ## Deploy to AWS: make deploy STAGE=prod REGION=eu-west-1
 	$(SLS) deploy --stage $(STAGE) --region $(REGION)

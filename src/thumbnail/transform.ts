@@ -20,7 +20,6 @@ export interface RenderOptions {
   readonly maxPixels?: number;
 }
 
-
 type JimpImage = Awaited<ReturnType<typeof Jimp.fromBuffer>>;
 
 /**

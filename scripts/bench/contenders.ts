@@ -1,0 +1,82 @@
+/**
+ * The three ways of turning one source image into its thumbnails that the benchmark compares. Each does
+ * the whole job (decode, every size, encode) and returns the encoded thumbnails. Libraries are imported
+ * on demand, so a child process measuring one contender's memory loads only that contender's library.
+ */
+import type { BoxSize, Dimensions } from '../../src/thumbnail/sizes';
+import { fitInside } from '../../src/thumbnail/sizes';
+
+export const CONTENDER_NAMES = ['naive-jimp', 'pipeline', 'sharp'] as const;
+export type ContenderName = (typeof CONTENDER_NAMES)[number];
+
+export const JPEG_QUALITY = 80;
+
+export interface Thumbnail extends Dimensions {
+  readonly label: string;
+  readonly body: Buffer;
+}
+
+export type Contender = (source: Buffer, boxes: readonly BoxSize[]) => Promise<Thumbnail[]>;
+
+/** The obvious jimp code: decode the source again for every size, resize, encode. */
+async function naiveJimp(): Promise<Contender> {
+  const { Jimp, JimpMime } = await import('jimp');
+  return async (source, boxes) => {
+    const thumbnails: Thumbnail[] = [];
+    for (const box of boxes) {
+      const image = await Jimp.fromBuffer(source);
+      const { width, height } = fitInside({ width: image.bitmap.width, height: image.bitmap.height }, box);
+      if (width !== image.bitmap.width || height !== image.bitmap.height) image.resize({ w: width, h: height });
+      const body =
+        image.mime === JimpMime.jpeg
+          ? await image.getBuffer(JimpMime.jpeg, { quality: JPEG_QUALITY })
+          : await image.getBuffer(JimpMime.png);
+      thumbnails.push({ label: box.label, width, height, body });
+    }
+    return thumbnails;
+  };
+}
+
+/** The project's own transform, exactly as the Lambda calls it. */
+async function pipeline(): Promise<Contender> {
+  const { renderThumbnails } = await import('../../src/thumbnail/transform');
+  return async (source, boxes) => {
+    const rendered = await renderThumbnails(source, boxes, { jpegQuality: JPEG_QUALITY });
+    return rendered.map(({ box, width, height, body }) => ({ label: box.label, width, height, body }));
+  };
+}
+
+/**
+ * libvips through sharp, as a reference: decode once (EXIF-oriented) into raw pixels, then resize those to
+ * exactly the dimensions fitInside plans and encode like the pipeline does (JPEG q80 for JPEG, else PNG).
+ * sharp's operation cache is off so that repeated runs on the same bytes cannot be served from it.
+ */
+async function sharpReference(): Promise<Contender> {
+  const { default: sharp } = await import('sharp');
+  sharp.cache(false);
+  return async (source, boxes) => {
+    const { format } = await sharp(source).metadata();
+    const { data, info } = await sharp(source).rotate().raw().toBuffer({ resolveWithObject: true });
+    const raw = { width: info.width, height: info.height, channels: info.channels };
+    const thumbnails: Thumbnail[] = [];
+    for (const box of boxes) {
+      const { width, height } = fitInside(raw, box);
+      const resized = sharp(data, { raw }).resize(width, height, { fit: 'fill' });
+      const body =
+        format === 'jpeg' ? await resized.jpeg({ quality: JPEG_QUALITY }).toBuffer() : await resized.png().toBuffer();
+      thumbnails.push({ label: box.label, width, height, body });
+    }
+    return thumbnails;
+  };
+}
+
+export async function loadContender(name: ContenderName): Promise<Contender> {
+  switch (name) {
+    case 'naive-jimp':
+      return naiveJimp();
+    case 'pipeline':
+      return pipeline();
+    case 'sharp':
+      return sharpReference();
+  }
+}

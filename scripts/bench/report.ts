@@ -1,0 +1,64 @@
+/** Helpers shared by both modes: the machine, the commit, statistics, the table, the JSON file. */
+import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { dirname } from 'node:path';
+import { ROOT } from './inputs';
+
+export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+function git(...args: string[]): string | undefined {
+  try {
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export function machine() {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    totalMemoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
+
+export function describeMachine(host: ReturnType<typeof machine>): string {
+  return `${host.cpu}, ${host.cores} cores, ${host.totalMemoryGiB} GiB, Node ${host.node} (${host.platform})`;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Nearest-rank percentile of ascending `sorted` values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Columns before `leftColumns` are left-aligned (names), the rest right-aligned (numbers). */
+export function printTable(headers: string[], rows: string[][], leftColumns: number): void {
+  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => row[i]!.length)));
+  const format = (row: string[]) =>
+    row.map((cell, i) => (i < leftColumns ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  console.log(format(headers));
+  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+  for (const row of rows) console.log(format(row));
+}
+
+/** Writes `data` with a timestamp and the commit it was measured on (and whether the tree had changes). */
+export async function writeReport(path: string, data: object): Promise<void> {
+  const report = {
+    timestamp: new Date().toISOString(),
+    commit: git('rev-parse', '--short', 'HEAD') ?? 'unknown',
+    uncommittedChanges: (git('status', '--porcelain') ?? '') !== '',
+    ...data,
+  };
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`Results written to ${path}`);
+}
