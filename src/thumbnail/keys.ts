@@ -18,7 +18,10 @@ const MAX_KEY_BYTES = 1024;
 export function thumbnailKey(sourceKey: string, box: BoxSize, format: OutputFormat): string {
   const key = `${sourceKey}/${box.label}.${EXTENSIONS[format]}`;
   if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
-    throw new PermanentFailure('key-too-long', `thumbnail key for "${sourceKey}" would exceed S3's ${MAX_KEY_BYTES}-byte key limit`);
+    throw new PermanentFailure(
+      'key-too-long',
+      `thumbnail key for "${sourceKey}" would exceed S3's ${MAX_KEY_BYTES}-byte key limit`,
+    );
   }
   return key;
 }
