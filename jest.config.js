@@ -2,14 +2,15 @@
 const tsJest = [
   'ts-jest',
   // Type checking is `make typecheck`'s job; here ts-jest only strips types, which keeps the suite fast.
-  { tsconfig: { module: 'commonjs', moduleResolution: 'node10', allowJs: true } },
+  { tsconfig: { module: 'commonjs', moduleResolution: 'node10' } },
 ];
 
-// Dependencies published only as ES modules: @middy/core, and file-type with its own dependencies,
-// which jimp loads with a dynamic import(). They are compiled to CommonJS with the project's code,
-// as esbuild does when it bundles the functions.
+// Dependencies published only as ES modules: @middy/core, @jsquash/jpeg, and file-type with its own
+// dependencies, which jimp loads with a dynamic import(). esbuild compiles them to CommonJS, as it does
+// when it bundles the functions.
 const esmOnlyPackages = [
   '@middy/core',
+  '@jsquash/jpeg',
   '@jimp/core',
   'file-type',
   'strtok3',
@@ -24,7 +25,10 @@ const common = {
   // file-type exports its Node entry point only under `import` and `module-sync` (Node's condition for
   // ES modules that require() can load), so jest's CommonJS resolver needs the latter.
   testEnvironmentOptions: { customExportConditions: ['node', 'node-addons', 'module-sync'] },
-  transform: { '^.+\\.[tj]s$': tsJest },
+  transform: {
+    '/node_modules/.+\\.js$': '<rootDir>/tests/support/esm-to-cjs-transform.js',
+    '^.+\\.ts$': tsJest,
+  },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnlyPackages.join('|')})/)`],
 };
 

@@ -16,8 +16,11 @@ const DECODABLE = new Set(['jpg', 'png', 'gif', 'bmp', 'tiff']);
 
 export interface ImageHeader {
   readonly format: string;
+  /** As stored; EXIF orientations 5-8 display it with width and height swapped. */
   readonly width: number;
   readonly height: number;
+  /** EXIF orientation (JPEG only), 1 when absent. */
+  readonly orientation: number;
 }
 
 /**
@@ -48,5 +51,5 @@ export function inspectImage(source: Buffer, maxPixels: number): ImageHeader {
       `${width}x${height} is ${(width * height).toLocaleString('en')} pixels, over the limit of ${maxPixels.toLocaleString('en')} (MAX_IMAGE_PIXELS)`,
     );
   }
-  return { format, width, height };
+  return { format, width, height, orientation: header.orientation ?? 1 };
 }

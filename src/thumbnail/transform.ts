@@ -1,7 +1,10 @@
 import { Jimp, JimpMime } from 'jimp';
 import { DEFAULT_MAX_IMAGE_PIXELS } from '../config';
-import { inspectImage, UnreadableImageError } from './inspect';
+import { boxReduce } from './box-reduce';
+import { decodeJpeg, encodeJpeg, JpegDecodeError } from './codecs/mozjpeg';
+import { inspectImage, UnreadableImageError, type ImageHeader } from './inspect';
 import type { OutputFormat } from './keys';
+import { applyOrientation, displayedSize, isSideways } from './orientation';
 import { fitInside, type BoxSize, type Dimensions } from './sizes';
 
 export interface RenderedThumbnail {
@@ -20,59 +23,107 @@ export interface RenderOptions {
   readonly maxPixels?: number;
 }
 
-type JimpImage = Awaited<ReturnType<typeof Jimp.fromBuffer>>;
+type JimpImage = InstanceType<typeof Jimp>;
+
+interface DecodedImage {
+  /** Pixels as stored in the file. */
+  readonly image: JimpImage;
+  /** EXIF orientation still to apply (1: already upright). */
+  readonly orientation: number;
+}
 
 /**
  * JPEG stays JPEG (photos, no alpha channel to keep); every other format (PNG, GIF, BMP, TIFF) becomes
  * PNG, which is lossless and keeps transparency.
  */
-export function outputFormatFor(sourceMime: string | undefined): OutputFormat {
-  return sourceMime === JimpMime.jpeg ? 'jpeg' : 'png';
+export function outputFormatFor(header: Pick<ImageHeader, 'format'>): OutputFormat {
+  return header.format === 'jpg' ? 'jpeg' : 'png';
 }
 
-async function decode(source: Buffer, maxPixels: number): Promise<JimpImage> {
-  const header = inspectImage(source, maxPixels);
+/**
+ * JPEG goes through the MozJPEG WebAssembly codec and keeps its EXIF orientation for later. Everything
+ * else, and the rare JPEG MozJPEG cannot convert to RGB (CMYK), goes through jimp's own decoders, which
+ * apply the orientation themselves.
+ */
+async function decode(source: Buffer, header: ImageHeader): Promise<DecodedImage> {
+  let jpegError: JpegDecodeError | undefined;
+  if (header.format === 'jpg') {
+    try {
+      return { image: new Jimp(await decodeJpeg(source)) as JimpImage, orientation: header.orientation };
+    } catch (error) {
+      // Anything but a verdict on the data (e.g. the codec failed to load) is not the image's fault.
+      if (!(error instanceof JpegDecodeError)) throw error;
+      if (error.message.includes('truncated')) {
+        throw new UnreadableImageError('corrupt-image', `the jpg data cannot be decoded: ${error.message}`);
+      }
+      jpegError = error;
+    }
+  }
   try {
-    // Jimp recognises the format from the bytes, not the key's extension, and applies EXIF orientation.
-    return await Jimp.fromBuffer(source);
+    return { image: (await Jimp.fromBuffer(source)) as unknown as JimpImage, orientation: 1 };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = jpegError?.message ?? (error instanceof Error ? error.message : String(error));
     throw new UnreadableImageError('corrupt-image', `the ${header.format} data cannot be decoded: ${reason}`);
   }
 }
 
-async function resizeAndEncode(
-  image: JimpImage,
-  size: Dimensions,
-  format: OutputFormat,
-  options: RenderOptions,
-): Promise<Buffer> {
-  // jimp resizes in place, so each size works on its own copy of the decoded image.
-  const resized = image.clone();
-  if (size.width !== image.bitmap.width || size.height !== image.bitmap.height) {
-    resized.resize({ w: size.width, h: size.height });
+/**
+ * Shrinks `image` to `target` (upright size), in place when it can: first by the largest whole factor
+ * with a box filter (cheap, and the exact area average), then turns it upright (cheap now that it is
+ * small), then resamples the remaining factor, below 2, with jimp's resize.
+ */
+function shrink(image: JimpImage, target: Dimensions, orientation: number): JimpImage {
+  const stored = isSideways(orientation) ? { width: target.height, height: target.width } : target;
+  const factor = Math.floor(Math.min(image.bitmap.width / stored.width, image.bitmap.height / stored.height));
+  const result = factor >= 2 ? (new Jimp(boxReduce(image.bitmap, factor)) as JimpImage) : image;
+  applyOrientation(result, orientation);
+  if (result.bitmap.width !== target.width || result.bitmap.height !== target.height) {
+    result.resize({ w: target.width, h: target.height });
   }
-  return format === 'jpeg'
-    ? resized.getBuffer(JimpMime.jpeg, { quality: options.jpegQuality })
-    : resized.getBuffer(JimpMime.png);
+  return result;
 }
 
-/** Decodes `source` once and renders one thumbnail per box, each fitted inside its box. */
+async function encode(image: JimpImage, format: OutputFormat, options: RenderOptions): Promise<Buffer> {
+  return format === 'jpeg' ? encodeJpeg(image.bitmap, options.jpegQuality) : image.getBuffer(JimpMime.png);
+}
+
+/**
+ * Decodes `source` once and renders one thumbnail per box, each fitted inside its box. Sizes are made
+ * largest first, each from the one before (a cascade), so the full-size image is shrunk only once and
+ * is never copied.
+ */
 export async function renderThumbnails(
   source: Buffer,
   boxes: readonly BoxSize[],
   options: RenderOptions,
 ): Promise<RenderedThumbnail[]> {
-  const image = await decode(source, options.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS);
-  const format = outputFormatFor(image.mime);
+  const header = inspectImage(source, options.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS);
+  const decoded = await decode(source, header);
+  const format = outputFormatFor(header);
   const contentType = format === 'jpeg' ? JimpMime.jpeg : JimpMime.png;
-  const original = { width: image.bitmap.width, height: image.bitmap.height };
+  const upright = displayedSize(
+    { width: decoded.image.bitmap.width, height: decoded.image.bitmap.height },
+    decoded.orientation,
+  );
 
-  const thumbnails: RenderedThumbnail[] = [];
-  for (const box of boxes) {
-    const { width, height } = fitInside(original, box);
-    const body = await resizeAndEncode(image, { width, height }, format, options);
-    thumbnails.push({ box, width, height, format, contentType, body });
+  const planned = boxes.map((box) => ({ box, ...fitInside(upright, box) }));
+  const largestFirst = [...planned].sort((a, b) => b.width * b.height - a.width * a.height);
+  const bodies = new Map<string, Buffer>();
+  let current = decoded.image;
+  let orientation = decoded.orientation;
+  for (const { width, height } of largestFirst) {
+    const size = `${width}x${height}`;
+    if (bodies.has(size)) continue;
+    current = shrink(current, { width, height }, orientation);
+    orientation = 1;
+    bodies.set(size, await encode(current, format, options));
   }
-  return thumbnails;
+  return planned.map(({ box, width, height }) => ({
+    box,
+    width,
+    height,
+    format,
+    contentType,
+    body: bodies.get(`${width}x${height}`)!,
+  }));
 }

@@ -1,4 +1,5 @@
 import { ImageTooLargeError, inspectImage, UnreadableImageError } from '../../../src/thumbnail/inspect';
+import { withExifOrientation } from '../../../scripts/lib/sample-images';
 import { fixtures, jpegDeclaring, pngDeclaring } from '../../support/fixtures';
 
 describe('inspectImage', () => {
@@ -8,7 +9,17 @@ describe('inspectImage', () => {
     ['tiff', 'tiff'],
     ['animatedGif', 'gif'],
   ] as const)('reads the format and size of a %s from its header', async (fixture, format) => {
-    expect(inspectImage(await fixtures[fixture](), 1_000_000)).toEqual({ format, width: 400, height: 300 });
+    expect(inspectImage(await fixtures[fixture](), 1_000_000)).toEqual({
+      format,
+      width: 400,
+      height: 300,
+      orientation: 1,
+    });
+  });
+
+  it('reads the EXIF orientation of a JPEG', async () => {
+    const sideways = withExifOrientation(await fixtures.jpeg(), 6);
+    expect(inspectImage(sideways, 1_000_000)).toEqual({ format: 'jpg', width: 400, height: 300, orientation: 6 });
   });
 
   it('rejects an empty object', () => {
