@@ -36,9 +36,13 @@ install: node_modules/.installed ## Install Node dependencies (npm ci)
 build: install ## Package both functions and the CloudFormation template into .serverless/ (sls package)
 	$(SLS) package --stage $(STAGE) --region $(REGION)
 
-lint: install ## eslint + prettier --check
+lint: build ## eslint, prettier --check, then cfn-lint and checkov on the packaged CloudFormation template
 	npx --no-install eslint .
 	npx --no-install prettier --check .
+	scripts/python-venv.sh
+	.venv/bin/cfn-lint
+	scripts/python-venv.sh requirements-checkov.txt .venv-checkov
+	.venv-checkov/bin/checkov --config-file .checkov.yaml
 
 typecheck: install ## tsc --noEmit (strict)
 	npx --no-install tsc --noEmit
@@ -64,7 +68,7 @@ bench-e2e: deploy-local ## Benchmark the deployed local stack: N uploads -> thum
 	$(LOCAL_ENV) AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true npx --no-install tsx scripts/bench/index.ts --e2e $(BENCH_ARGS)
 
 clean: ## Remove build output, the venv and local emulator state
-	rm -rf .serverless .esbuild .venv .local out coverage .bench-cache bench-results
+	rm -rf .serverless .esbuild .venv .venv-checkov .local out coverage .bench-cache bench-results
 
 deploy: install ## Deploy to AWS: make deploy STAGE=prod REGION=eu-west-1
 	$(SLS) deploy --stage $(STAGE) --region $(REGION)

@@ -2,7 +2,20 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.serverless/', '.esbuild/', '.venv/', '.local/', 'coverage/', 'out/'] },
+  {
+    ignores: [
+      'node_modules/',
+      '.serverless/',
+      '.esbuild/',
+      '.venv/',
+      '.venv-checkov/',
+      '.local/',
+      '.bench-cache/',
+      'bench-results/',
+      'coverage/',
+      'out/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

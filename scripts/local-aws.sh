@@ -16,7 +16,6 @@ STATE_DIR=.local
 PID_FILE="$STATE_DIR/ministack.pid"
 LOCALSTACK_MARKER="$STATE_DIR/localstack.started"
 LOG_FILE="$STATE_DIR/ministack.log"
-PYTHON="${PYTHON:-python3}"
 
 port_of() { # the port of an http://host:port URL
   local rest="${1#*://}"
@@ -54,21 +53,8 @@ wait_healthy() {
   echo " ready."
 }
 
-install_ministack() {
-  local stamp=.venv/.requirements-local.installed
-  if [[ -f "$stamp" ]] && cmp -s requirements-local.txt "$stamp"; then return; fi
-  echo "Installing MiniStack into .venv (pinned in requirements-local.txt)..."
-  if [[ ! -x .venv/bin/python ]] && ! "$PYTHON" -m venv .venv; then
-    rm -rf .venv
-    echo "error: '$PYTHON -m venv' failed. On Debian or Ubuntu install the venv module (apt-get install python3-venv); MiniStack needs Python 3.10 or newer." >&2
-    return 1
-  fi
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-local.txt
-  cp requirements-local.txt "$stamp"
-}
-
 start_ministack() {
-  install_ministack
+  scripts/python-venv.sh
   mkdir -p "$STATE_DIR/ministack-tmp"
   echo "Starting MiniStack on port $(port_of "$ENDPOINT") (log: $LOG_FILE)"
   # Loopback only; IoT's TLS listener and SFTP are off because they bind ports of their own.

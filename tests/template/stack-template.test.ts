@@ -121,6 +121,75 @@ describe('the packaged CloudFormation template', () => {
     }
   });
 
+  describe('security', () => {
+    const buckets = ['ImagesBucket', 'ThumbnailsBucket', 'ServerlessDeploymentBucket'];
+
+    it.each(buckets)('%s blocks all public access', (name) => {
+      expect(resource(name).Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+    });
+
+    it.each(buckets)('%s encrypts at rest', (name) => {
+      expect(resource(name).Properties.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
+        { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+      ]);
+    });
+
+    it.each(buckets)('%s denies requests without TLS', (name) => {
+      const [, policy] = ofType('AWS::S3::BucketPolicy').find(([, p]) => p.Properties.Bucket.Ref === name)!;
+      expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 's3:*',
+          Condition: { Bool: { 'aws:SecureTransport': false } },
+        }),
+      );
+    });
+
+    it.each(['ImagesQueue', 'DeadLetterQueue'])('%s is encrypted', (name) => {
+      expect(resource(name).Properties.SqsManagedSseEnabled).toBe(true);
+    });
+
+    it('alarms as soon as the dead-letter queue holds a message', () => {
+      expect(resource('DeadLetterQueueNotEmptyAlarm').Properties).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['DeadLetterQueue', 'QueueName'] } }],
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    });
+
+    it('subscribes an e-mail address to the alarm only when one is given', () => {
+      expect(resource('DeadLetterQueueAlarmTopic').Condition).toBe('HasAlarmEmail');
+      expect(resource('DeadLetterQueueNotEmptyAlarm').Properties.AlarmActions).toEqual({
+        'Fn::If': ['HasAlarmEmail', [{ Ref: 'DeadLetterQueueAlarmTopic' }], { Ref: 'AWS::NoValue' }],
+      });
+    });
+
+    it('lets the thumbnail function send only to the dead-letter queue, and read only the images bucket', () => {
+      const statements = resource('ThumbnailFunctionRole').Properties.Policies[0].PolicyDocument.Statement;
+      const bySid = Object.fromEntries(statements.map((statement: { Sid: string }) => [statement.Sid, statement]));
+      expect(bySid.DeadLetterPermanentFailures).toMatchObject({
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] },
+      });
+      expect(bySid.ReadImages).toMatchObject({
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Sub': '${ImagesBucket.Arn}/*' },
+      });
+      expect(bySid.WriteThumbnails).toMatchObject({
+        Action: 's3:PutObject',
+        Resource: { 'Fn::Sub': '${ThumbnailsBucket.Arn}/*' },
+      });
+    });
+  });
+
   it('publishes the bucket names and queue URLs as outputs', () => {
     expect(Object.keys(template.Outputs)).toEqual(
       expect.arrayContaining([
