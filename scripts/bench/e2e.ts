@@ -9,10 +9,10 @@
  * AWS_ACCESS_KEY_ID=test, AWS_SECRET_ACCESS_KEY=test, AWS_REGION=us-east-1).
  */
 import { randomBytes } from 'node:crypto';
-import { eventually } from '../lib/eventually';
 import { makePhotoJpeg } from '../lib/sample-images';
-import { deletePrefix, describeStack, listKeys, STACK_NAME, upload, type Stack } from '../lib/stack';
-import { describeMachine, errorMessage, machine, percentile, writeReport } from './report';
+import { deletePrefix, describeStack, STACK_NAME, type Stack } from '../lib/stack';
+import { summarise, uploadAndTrack } from '../lib/tracked-uploads';
+import { describeMachine, errorMessage, machine, writeReport } from './report';
 
 export interface E2eOptions {
   readonly count: number;
@@ -36,18 +36,6 @@ async function findStack(endpoint: string): Promise<Stack> {
   }
 }
 
-/** Source key → the thumbnail labels listed for it (`<source key>/<WIDTHxHEIGHT>.<ext>`). */
-function labelsBySource(thumbnailKeys: string[]): Map<string, Set<string>> {
-  const bySource = new Map<string, Set<string>>();
-  for (const key of thumbnailKeys) {
-    const slash = key.lastIndexOf('/');
-    const source = key.slice(0, slash);
-    if (!bySource.has(source)) bySource.set(source, new Set());
-    bySource.get(source)!.add(key.slice(slash + 1).replace(/\.\w+$/, ''));
-  }
-  return bySource;
-}
-
 export async function runE2e(options: E2eOptions): Promise<boolean> {
   const endpoint = process.env.AWS_ENDPOINT_URL ?? 'AWS (AWS_ENDPOINT_URL is not set)';
   console.log(`Machine: ${describeMachine(machine())}`);
@@ -62,68 +50,23 @@ export async function runE2e(options: E2eOptions): Promise<boolean> {
       `, ${options.concurrency} in flight`,
   );
 
-  const uploadedAt = new Map<string, number>();
-  const doneAt = new Map<string, number>();
-  const started = performance.now();
-  let uploadError: unknown;
-  let next = 0;
-  const uploads = Promise.all(
-    Array.from({ length: Math.min(options.concurrency, keys.length) }, async () => {
-      while (next < keys.length && uploadError === undefined) {
-        const key = keys[next++]!;
-        await upload(stack.imagesBucket, key, body);
-        uploadedAt.set(key, performance.now());
-      }
-    }),
-  ).catch((error: unknown) => {
-    uploadError ??= error;
-  });
-
-  let timedOut: string | undefined;
+  const objects = keys.map((key) => ({ key, body }));
+  let run;
   try {
-    await eventually(
-      `thumbnails of ${keys.length} uploads under ${prefix}`,
-      async () => {
-        if (uploadError !== undefined) return 'upload failed';
-        const listed = labelsBySource(await listKeys(stack.thumbnailsBucket, prefix));
-        const now = performance.now();
-        for (const [source, found] of listed) {
-          // Counted only once its upload has completed, so a latency is never negative.
-          if (uploadedAt.has(source) && !doneAt.has(source) && labels.every((label) => found.has(label))) {
-            doneAt.set(source, now);
-          }
-        }
-        process.stderr.write(`\r  uploaded ${uploadedAt.size}/${keys.length}, complete ${doneAt.size}/${keys.length}`);
-        return doneAt.size === keys.length ? 'done' : undefined;
-      },
-      { timeoutMs: options.timeoutMs, intervalMs: POLL_INTERVAL_MS },
-    ).catch((error: unknown) => {
-      timedOut = errorMessage(error);
+    run = await uploadAndTrack(stack, prefix, objects, keys, {
+      concurrency: options.concurrency,
+      timeoutMs: options.timeoutMs,
+      pollIntervalMs: POLL_INTERVAL_MS,
     });
-    process.stderr.write('\n');
-    await uploads;
-    if (uploadError !== undefined) throw new Error(`upload failed: ${errorMessage(uploadError)}`);
   } finally {
     console.log(`Deleting ${prefix} from both buckets`);
     await deletePrefix(stack.imagesBucket, prefix);
     await deletePrefix(stack.thumbnailsBucket, prefix);
   }
-
-  const latencies = keys
-    .filter((key) => doneAt.has(key))
-    .map((key) => doneAt.get(key)! - uploadedAt.get(key)!)
-    .sort((a, b) => a - b);
-  const lastDone = Math.max(started, ...doneAt.values());
-  const throughput = doneAt.size === 0 ? 0 : doneAt.size / ((lastDone - started) / 1000);
-  const summary = {
-    complete: doneAt.size,
-    throughputPerSecond: throughput,
-    latencyMs:
-      latencies.length === 0
-        ? undefined
-        : { p50: percentile(latencies, 50), p95: percentile(latencies, 95), min: latencies[0], max: latencies.at(-1) },
-    wallSeconds: (performance.now() - started) / 1000,
-  };
+  const timedOut = run.timedOut;
+  const { latencies, ...summary } = summarise(run);
+  const doneAt = run.completedAt;
+  const throughput = summary.throughputPerSecond;
   console.log(
     `\n${doneAt.size}/${keys.length} objects complete; throughput ${throughput.toFixed(2)} objects/s;` +
       ` latency upload → last thumbnail p50 ${summary.latencyMs?.p50.toFixed(0) ?? '-'} ms,` +
@@ -141,6 +84,7 @@ export async function runE2e(options: E2eOptions): Promise<boolean> {
     sizes: labels,
     imageBytes: body.length,
     ...summary,
+    wallSeconds: (performance.now() - run.startedAt) / 1000,
     latenciesMs: latencies,
     error: timedOut,
   });

@@ -29,16 +29,7 @@ export function describeMachine(host: ReturnType<typeof machine>): string {
   return `${host.cpu}, ${host.cores} cores, ${host.totalMemoryGiB} GiB, Node ${host.node} (${host.platform})`;
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** Nearest-rank percentile of ascending `sorted` values. */
-export function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
+export { median, percentile } from '../lib/stats';
 
 /** Columns before `leftColumns` are left-aligned (names), the rest right-aligned (numbers). */
 export function printTable(headers: string[], rows: string[][], leftColumns: number): void {

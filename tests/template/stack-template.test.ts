@@ -9,6 +9,7 @@ interface Resource {
   Type: string;
   Properties: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   DependsOn?: string | string[];
+  Condition?: string;
 }
 
 const templatePath = join(__dirname, '../../.serverless/cloudformation-template-update-stack.json');
