@@ -21,7 +21,7 @@ export SLS_NOTIFICATIONS_MODE := off
 # the warning concerns only the machine running the tests, and repeating it buries their output.
 JEST := AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true npx --no-install jest
 
-.PHONY: help install build lint typecheck test-unit test-template test-functional test clean \
+.PHONY: help install build lint typecheck test-unit test-template test-functional test-load test clean \
 	deploy invoke-redrive logs remove local-up local-down deploy-local remove-local demo bench bench-e2e
 
 help: ## List the targets
@@ -58,6 +58,12 @@ test-functional: install ## Functional tests against the local stack (starts and
 	$(LOCAL_ENV) scripts/local-aws.sh up; \
 	$(LOCAL_ENV) $(SLS) deploy --stage local --region us-east-1; \
 	$(LOCAL_ENV) $(JEST) --selectProjects functional --runInBand
+
+test-load: install ## Opt-in load test: 500 concurrent uploads, 10% poison, on the local stack (LOAD_COUNT=...)
+	@trap '$(LOCAL_ENV) scripts/local-aws.sh down' EXIT; \
+	$(LOCAL_ENV) scripts/local-aws.sh up; \
+	$(LOCAL_ENV) $(SLS) deploy --stage local --region us-east-1; \
+	$(LOCAL_ENV) $(JEST) --selectProjects load --runInBand --verbose
 
 test: lint typecheck test-unit test-template test-functional ## Everything CI runs
 

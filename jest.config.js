@@ -37,6 +37,8 @@ module.exports = {
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'] },
     // Reads the template `make build` writes to .serverless/.
     { ...common, displayName: 'template', testMatch: ['<rootDir>/tests/template/**/*.test.ts'] },
+    // Opt-in (make test-load): long, and it needs the deployed local stack.
+    { ...common, displayName: 'load', testMatch: ['<rootDir>/tests/load/**/*.test.ts'] },
     {
       ...common,
       displayName: 'functional',
