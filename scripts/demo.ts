@@ -7,9 +7,8 @@ import { Jimp, JimpMime } from 'jimp';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fitInside } from '../src/thumbnail/sizes';
-import { eventually } from './lib/eventually';
 import { makePhotoJpeg, makePhotoPng, withExifOrientation } from './lib/sample-images';
-import { deletePrefix, describeStack, download, listKeys, STACK_NAME, upload } from './lib/stack';
+import { deletePrefix, describeStack, download, STACK_NAME, upload, waitForThumbnails } from './lib/stack';
 
 const OUT_DIR = 'out';
 
@@ -132,15 +131,10 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   process.stdout.write('waiting for thumbnails ');
   for (const sample of sources) {
-    const keys = await eventually(
-      `thumbnails of ${sample.key}`,
-      async () => {
-        process.stdout.write('.');
-        const found = await listKeys(stack.thumbnailsBucket, `${sample.key}/`);
-        return found.length === stack.sizes.length ? found : undefined;
-      },
-      { timeoutMs: 120_000 },
-    );
+    const keys = await waitForThumbnails(stack, sample.key, {
+      timeoutMs: 120_000,
+      onPoll: () => process.stdout.write('.'),
+    });
     const ms = Date.now() - uploadedAt.get(sample.key)!;
     for (const key of keys) {
       const thumbnail = await download(stack.thumbnailsBucket, key);

@@ -4,6 +4,7 @@ import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObject
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createS3Client, createSqsClient } from '../../src/aws/clients';
 import { parseBoxSizes, type BoxSize } from '../../src/thumbnail/sizes';
+import { eventually } from './eventually';
 
 /** The deployed stage scripts and the functional suite talk to (`make deploy-local` deploys `local`). */
 export const STAGE = process.env.STAGE ?? 'local';
@@ -110,4 +111,24 @@ export async function peekBodies(queueUrl: string): Promise<string[]> {
     }),
   );
   return Messages.map((message) => message.Body ?? '');
+}
+
+/**
+ * Waits until the thumbnails bucket lists every configured size of `sourceKey`, and returns those keys.
+ * `onPoll` runs before each look (e.g. to show progress).
+ */
+export async function waitForThumbnails(
+  stack: Stack,
+  sourceKey: string,
+  { timeoutMs = 60_000, onPoll }: { timeoutMs?: number; onPoll?: () => void } = {},
+): Promise<string[]> {
+  return eventually(
+    `thumbnails of ${sourceKey}`,
+    async () => {
+      onPoll?.();
+      const keys = await listKeys(stack.thumbnailsBucket, `${sourceKey}/`);
+      return keys.length >= stack.sizes.length ? keys : undefined;
+    },
+    { timeoutMs },
+  );
 }

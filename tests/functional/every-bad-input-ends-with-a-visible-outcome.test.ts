@@ -1,23 +1,19 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { eventually } from '../../scripts/lib/eventually';
-import { deletePrefix, describeStack, listKeys, sqs, uniquePrefix, upload, type Stack } from '../../scripts/lib/stack';
+import { listKeys, sqs, upload, type Stack, waitForThumbnails } from '../../scripts/lib/stack';
 import { fixtures, pngDeclaring } from '../support/fixtures';
-import { deadLettersFor, deleteDeadLetters } from './support/dead-letters';
+import { deadLettersFor } from './support/dead-letters';
+import { useTestPrefix } from './support/test-prefix';
 
 jest.setTimeout(180_000);
 
 describe('uploads that are not usable images', () => {
+  const scope = useTestPrefix('bad-inputs');
+  const { prefix } = scope;
   let stack: Stack;
-  const prefix = uniquePrefix('bad-inputs');
 
   beforeAll(async () => {
-    stack = await describeStack();
-  });
-
-  afterAll(async () => {
-    await deleteDeadLetters(stack, prefix);
-    await deletePrefix(stack.imagesBucket, prefix);
-    await deletePrefix(stack.thumbnailsBucket, prefix);
+    stack = scope.stack;
   });
 
   it('each end as thumbnails or as a dead-letter message saying why, after one attempt', async () => {
@@ -44,11 +40,7 @@ describe('uploads that are not usable images', () => {
 
     for (const [key, [, extension]] of Object.entries(good)) {
       const expected = stack.sizes.map((box) => `${key}/${box.label}.${extension}`).sort();
-      await eventually(`thumbnails of ${key}`, async () =>
-        JSON.stringify(await listKeys(stack.thumbnailsBucket, `${key}/`)) === JSON.stringify(expected)
-          ? true
-          : undefined,
-      );
+      expect(await waitForThumbnails(stack, key)).toEqual(expected);
     }
 
     const codes = await eventually('a dead-letter message for every bad upload', async () => {

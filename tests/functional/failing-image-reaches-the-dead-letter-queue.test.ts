@@ -1,23 +1,19 @@
 import { makeJpeg } from '../../scripts/lib/sample-images';
 import { eventually } from '../../scripts/lib/eventually';
-import { deletePrefix, describeStack, listKeys, uniquePrefix, upload, type Stack } from '../../scripts/lib/stack';
-import { deadLettersFor, deleteDeadLetters } from './support/dead-letters';
+import { listKeys, upload, type Stack, waitForThumbnails } from '../../scripts/lib/stack';
+import { deadLettersFor } from './support/dead-letters';
 import { functionLogLines } from './support/logs';
+import { useTestPrefix } from './support/test-prefix';
 
 jest.setTimeout(180_000);
 
 describe('a corrupt image uploaded among good ones', () => {
+  const scope = useTestPrefix('corrupt');
+  const { prefix } = scope;
   let stack: Stack;
-  const prefix = uniquePrefix('corrupt');
 
   beforeAll(async () => {
-    stack = await describeStack();
-  });
-
-  afterAll(async () => {
-    await deleteDeadLetters(stack, prefix);
-    await deletePrefix(stack.imagesBucket, prefix);
-    await deletePrefix(stack.thumbnailsBucket, prefix);
+    stack = scope.stack;
   });
 
   it('goes to the dead-letter queue at once with its reason, while the good images get their thumbnails', async () => {
@@ -28,12 +24,7 @@ describe('a corrupt image uploaded among good ones', () => {
     await upload(stack.imagesBucket, corruptKey, jpeg.subarray(0, 1024));
     await Promise.all(goodKeys.map((key) => upload(stack.imagesBucket, key, jpeg)));
 
-    for (const key of goodKeys) {
-      await eventually(`thumbnails of ${key}`, async () => {
-        const keys = await listKeys(stack.thumbnailsBucket, `${key}/`);
-        return keys.length === stack.sizes.length ? keys : undefined;
-      });
-    }
+    for (const key of goodKeys) await waitForThumbnails(stack, key);
 
     const deadLetters = await eventually(`the dead-letter queue to receive ${corruptKey}`, async () => {
       const found = await deadLettersFor(stack, prefix);

@@ -6,17 +6,10 @@ import {
 } from '@aws-sdk/client-lambda';
 import { eventually } from '../../scripts/lib/eventually';
 import { makeJpeg } from '../../scripts/lib/sample-images';
-import {
-  deletePrefix,
-  describeStack,
-  listKeys,
-  STACK_NAME,
-  uniquePrefix,
-  upload,
-  type Stack,
-} from '../../scripts/lib/stack';
-import { deadLettersFor, deleteDeadLetters } from './support/dead-letters';
+import { STACK_NAME, upload, type Stack, waitForThumbnails } from '../../scripts/lib/stack';
+import { deadLettersFor } from './support/dead-letters';
 import { functionLogLines } from './support/logs';
+import { useTestPrefix } from './support/test-prefix';
 
 jest.setTimeout(240_000);
 
@@ -35,18 +28,16 @@ async function setThumbnailsBucket(bucket: string): Promise<void> {
 }
 
 describe('an outage of the thumbnails bucket', () => {
+  const scope = useTestPrefix('outage');
+  const { prefix } = scope;
   let stack: Stack;
-  const prefix = uniquePrefix('outage');
 
   beforeAll(async () => {
-    stack = await describeStack();
+    stack = scope.stack;
   });
 
   afterAll(async () => {
     await setThumbnailsBucket(stack.thumbnailsBucket);
-    await deleteDeadLetters(stack, prefix);
-    await deletePrefix(stack.imagesBucket, prefix);
-    await deletePrefix(stack.thumbnailsBucket, prefix);
   });
 
   it('retries an image maxReceiveCount times, then parks it in the dead-letter queue until a redrive after the fix', async () => {
@@ -79,10 +70,7 @@ describe('an outage of the thumbnails bucket', () => {
     const { slsInvoke } = await import('./support/sls');
     const summary = (await slsInvoke('redrive', {})) as { moved: number };
     expect(summary.moved).toBeGreaterThanOrEqual(1);
-    await eventually(`thumbnails of ${key} after the redrive`, async () => {
-      const keys = await listKeys(stack.thumbnailsBucket, `${key}/`);
-      return keys.length === stack.sizes.length ? keys : undefined;
-    });
+    await waitForThumbnails(stack, key);
     expect(await deadLettersFor(stack, prefix)).toEqual([]);
   });
 });

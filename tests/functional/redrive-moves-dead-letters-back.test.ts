@@ -4,34 +4,30 @@ import { eventually } from '../../scripts/lib/eventually';
 import { slsInvoke } from './support/sls';
 import {
   deletePrefix,
-  describeStack,
   listKeys,
   queueDepth,
   sqs,
-  uniquePrefix,
   upload,
+  waitForThumbnails,
   type Stack,
 } from '../../scripts/lib/stack';
+import { useTestPrefix } from './support/test-prefix';
 
 jest.setTimeout(240_000);
 
 describe('sls invoke -f redrive', () => {
-  let stack: Stack;
-  const prefix = uniquePrefix('redrive');
+  const scope = useTestPrefix('redrive');
+  const { prefix } = scope;
   const key = `${prefix}/was-broken.jpg`;
+  let stack: Stack;
 
   beforeAll(async () => {
-    stack = await describeStack();
+    stack = scope.stack;
     // Counts below are exact, so start from an empty dead-letter queue.
     await sqs.send(new PurgeQueueCommand({ QueueUrl: stack.deadLetterQueueUrl }));
     await eventually('an empty dead-letter queue', async () =>
       (await queueDepth(stack.deadLetterQueueUrl)) === 0 ? true : undefined,
     );
-  });
-
-  afterAll(async () => {
-    await deletePrefix(stack.imagesBucket, prefix);
-    await deletePrefix(stack.thumbnailsBucket, prefix);
   });
 
   it('counts without moving in a dry run, then moves the message back so that it produces thumbnails once the object is fixed', async () => {
@@ -56,9 +52,7 @@ describe('sls invoke -f redrive', () => {
     // The fix: a valid image replaces the broken one. Its own upload notification makes thumbnails too,
     // so wait for those and delete them: what appears after the redrive comes from the redriven message.
     await upload(stack.imagesBucket, key, await makeJpeg(320, 240));
-    await eventually('thumbnails from the replacement upload', async () =>
-      (await listKeys(stack.thumbnailsBucket, `${key}/`)).length === stack.sizes.length ? true : undefined,
-    );
+    await waitForThumbnails(stack, key);
     await deletePrefix(stack.thumbnailsBucket, `${key}/`);
     expect(await listKeys(stack.thumbnailsBucket, `${key}/`)).toEqual([]);
 
@@ -75,10 +69,7 @@ describe('sls invoke -f redrive', () => {
     });
     expect(await queueDepth(stack.deadLetterQueueUrl)).toBe(0);
 
-    const thumbnails = await eventually('thumbnails from the redriven message', async () => {
-      const keys = await listKeys(stack.thumbnailsBucket, `${key}/`);
-      return keys.length === stack.sizes.length ? keys : undefined;
-    });
+    const thumbnails = await waitForThumbnails(stack, key);
     expect(thumbnails).toEqual(stack.sizes.map((box) => `${key}/${box.label}.jpg`).sort());
     expect(await queueDepth(stack.deadLetterQueueUrl)).toBe(0);
   });

@@ -1,29 +1,17 @@
 import { fitInside } from '../../src/thumbnail/sizes';
 import { decode, makeJpeg, makePngWithAlpha, pixelAt } from '../../scripts/lib/sample-images';
-import { eventually } from '../../scripts/lib/eventually';
-import {
-  deletePrefix,
-  describeStack,
-  download,
-  listKeys,
-  uniquePrefix,
-  upload,
-  type Stack,
-} from '../../scripts/lib/stack';
+import { download, upload, type Stack, waitForThumbnails } from '../../scripts/lib/stack';
+import { useTestPrefix } from './support/test-prefix';
 
 jest.setTimeout(180_000);
 
 describe('uploading images to the images bucket', () => {
+  const scope = useTestPrefix('uploads');
+  const { prefix } = scope;
   let stack: Stack;
-  const prefix = uniquePrefix('uploads');
 
   beforeAll(async () => {
-    stack = await describeStack();
-  });
-
-  afterAll(async () => {
-    await deletePrefix(stack.imagesBucket, prefix);
-    await deletePrefix(stack.thumbnailsBucket, prefix);
+    stack = scope.stack;
   });
 
   it('gives a JPEG, a transparent PNG, a key with spaces and non-ASCII characters and an upper-case .JPG every configured thumbnail', async () => {
@@ -44,11 +32,7 @@ describe('uploading images to the images bucket', () => {
     for (const source of uploads) {
       const extension = source.type === 'image/png' ? 'png' : 'jpg';
       const expectedKeys = stack.sizes.map((box) => `${source.key}/${box.label}.${extension}`).sort();
-      await eventually(`thumbnails of ${source.key}`, async () => {
-        const keys = await listKeys(stack.thumbnailsBucket, `${source.key}/`);
-        return keys.length === expectedKeys.length ? keys : undefined;
-      });
-      expect(await listKeys(stack.thumbnailsBucket, `${source.key}/`)).toEqual(expectedKeys);
+      expect(await waitForThumbnails(stack, source.key)).toEqual(expectedKeys);
 
       for (const box of stack.sizes) {
         const thumbnail = await download(stack.thumbnailsBucket, `${source.key}/${box.label}.${extension}`);
