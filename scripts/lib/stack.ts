@@ -1,7 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createS3Client, createSqsClient } from '../../src/aws/clients';
 import { parseBoxSizes, type BoxSize } from '../../src/thumbnail/sizes';
 import { eventually } from './eventually';
@@ -98,19 +98,6 @@ export async function queueDepth(queueUrl: string): Promise<number> {
   return (
     Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
   );
-}
-
-/** Bodies of the visible messages of a queue, left visible (visibility timeout 0) for others. */
-export async function peekBodies(queueUrl: string): Promise<string[]> {
-  const { Messages = [] } = await sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: queueUrl,
-      MaxNumberOfMessages: 10,
-      VisibilityTimeout: 0,
-      WaitTimeSeconds: 1,
-    }),
-  );
-  return Messages.map((message) => message.Body ?? '');
 }
 
 /**

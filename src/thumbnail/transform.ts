@@ -36,7 +36,7 @@ interface DecodedImage {
  * JPEG stays JPEG (photos, no alpha channel to keep); every other format (PNG, GIF, BMP, TIFF) becomes
  * PNG, which is lossless and keeps transparency.
  */
-export function outputFormatFor(header: Pick<ImageHeader, 'format'>): OutputFormat {
+function outputFormatFor(header: Pick<ImageHeader, 'format'>): OutputFormat {
   return header.format === 'jpg' ? 'jpeg' : 'png';
 }
 

@@ -1,29 +1,14 @@
-import {
-  GetFunctionConfigurationCommand,
-  LambdaClient,
-  UpdateFunctionConfigurationCommand,
-  waitUntilFunctionUpdatedV2,
-} from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { makeJpeg } from '../../scripts/lib/sample-images';
-import { download, listKeys, STACK_NAME, sqs, upload, waitForThumbnails, type Stack } from '../../scripts/lib/stack';
+import { download, listKeys, sqs, upload, waitForThumbnails, type Stack } from '../../scripts/lib/stack';
 import { eventually } from '../../scripts/lib/eventually';
 import { deadLettersFor } from './support/dead-letters';
 import { functionLogLines } from './support/logs';
 import { slsInvoke } from './support/sls';
+import { setThumbnailFunctionEnvironment, thumbnailFunctionEnvironment } from './support/thumbnail-function';
 import { useTestPrefix } from './support/test-prefix';
 
 jest.setTimeout(240_000);
-
-const lambda = new LambdaClient({});
-const functionName = `${STACK_NAME}-thumbnail`;
-
-async function setEnvironment(variables: Record<string, string>): Promise<void> {
-  await lambda.send(
-    new UpdateFunctionConfigurationCommand({ FunctionName: functionName, Environment: { Variables: variables } }),
-  );
-  await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60 }, { FunctionName: functionName });
-}
 
 describe('a thumbnail function that crashes', () => {
   const scope = useTestPrefix('crash');
@@ -34,8 +19,7 @@ describe('a thumbnail function that crashes', () => {
 
   beforeAll(async () => {
     stack = scope.stack;
-    const configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
-    environment = configuration.Environment?.Variables ?? {};
+    environment = await thumbnailFunctionEnvironment();
     const { Attributes } = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: stack.imagesQueueUrl, AttributeNames: ['VisibilityTimeout'] }),
     );
@@ -43,7 +27,7 @@ describe('a thumbnail function that crashes', () => {
   });
 
   afterAll(async () => {
-    await setEnvironment(environment);
+    await setThumbnailFunctionEnvironment(environment);
     await sqs.send(
       new SetQueueAttributesCommand({
         QueueUrl: stack.imagesQueueUrl,
@@ -68,7 +52,7 @@ describe('a thumbnail function that crashes', () => {
     await sqs.send(
       new SetQueueAttributesCommand({ QueueUrl: stack.imagesQueueUrl, Attributes: { VisibilityTimeout: '5' } }),
     );
-    await setEnvironment({ ...environment, THUMBNAIL_SIZES: 'crash' });
+    await setThumbnailFunctionEnvironment({ ...environment, THUMBNAIL_SIZES: 'crash' });
     const batch = [first, `${prefix}/second.jpg`, `${prefix}/third.jpg`];
     await Promise.all(batch.map((key) => upload(stack.imagesBucket, key, photo)));
     // Every message of the crashed batches is delivered again and again, then parked after maxReceiveCount.
@@ -84,7 +68,7 @@ describe('a thumbnail function that crashes', () => {
     expect(await listKeys(stack.thumbnailsBucket, `${prefix}/second.jpg/`)).toEqual([]);
 
     // The fix, then a redrive: every message comes back and is processed.
-    await setEnvironment(environment);
+    await setThumbnailFunctionEnvironment(environment);
     expect(await slsInvoke('redrive', {})).toMatchObject({ moved: expect.any(Number), failed: 0 });
     for (const key of batch.slice(1)) await waitForThumbnails(stack, key);
     await eventually(`${first} to be processed again`, async () => {

@@ -1,30 +1,15 @@
-import {
-  GetFunctionConfigurationCommand,
-  LambdaClient,
-  UpdateFunctionConfigurationCommand,
-  waitUntilFunctionUpdatedV2,
-} from '@aws-sdk/client-lambda';
 import { eventually } from '../../scripts/lib/eventually';
 import { makeJpeg } from '../../scripts/lib/sample-images';
-import { STACK_NAME, upload, type Stack, waitForThumbnails } from '../../scripts/lib/stack';
+import { upload, type Stack, waitForThumbnails } from '../../scripts/lib/stack';
 import { deadLettersFor } from './support/dead-letters';
 import { functionLogLines } from './support/logs';
+import { setThumbnailFunctionEnvironment, thumbnailFunctionEnvironment } from './support/thumbnail-function';
 import { useTestPrefix } from './support/test-prefix';
 
 jest.setTimeout(240_000);
 
-const lambda = new LambdaClient({});
-const functionName = `${STACK_NAME}-thumbnail`;
-
 async function setThumbnailsBucket(bucket: string): Promise<void> {
-  const current = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
-  await lambda.send(
-    new UpdateFunctionConfigurationCommand({
-      FunctionName: functionName,
-      Environment: { Variables: { ...current.Environment?.Variables, THUMBNAILS_BUCKET: bucket } },
-    }),
-  );
-  await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60 }, { FunctionName: functionName });
+  await setThumbnailFunctionEnvironment({ ...(await thumbnailFunctionEnvironment()), THUMBNAILS_BUCKET: bucket });
 }
 
 describe('an outage of the thumbnails bucket', () => {
