@@ -51,8 +51,8 @@ export interface DrainOptions {
   /** Clock, in epoch milliseconds, compared with SQS's SentTimestamp. */
   readonly now?: () => number;
   /**
-   * How long received messages stay hidden from other consumers. Messages whose send failed stay hidden
-   * this long, so one run never loops over the same failing message.
+   * How long received messages stay hidden; at least the length of a run, so none is seen twice in one.
+   * Whatever a run receives but does not move is made visible again when it ends.
    */
   readonly visibilityTimeoutSeconds?: number;
   /** Long polling: an empty answer then means the queue is really empty, not that a host was missed. */
@@ -61,6 +61,9 @@ export interface DrainOptions {
 
 /** The reason of a dead-letter message that carries none: SQS moved it after maxReceiveCount receives. */
 export const RETRIES_EXHAUSTED = 'retries-exhausted';
+
+/** The redrive function's timeout: a message received once stays hidden for the rest of the run. */
+const DEFAULT_HOLD_SECONDS = 300;
 
 /** SQS's batch limit for receive, send and delete. */
 const SQS_BATCH_SIZE = 10;
@@ -104,8 +107,8 @@ export async function drainQueue(options: DrainOptions): Promise<RedriveSummary>
   const { sqs, sourceQueueUrl, dryRun } = options;
   const tally = new Tally();
   const startedAt = (options.now ?? Date.now)();
-  // Messages received but not moved (all of them in a dry run; those that arrived during the run) stay
-  // hidden until the end, so none is seen twice, and are then released.
+  // Messages received but not moved (all of them in a dry run; those that arrived during the run; those
+  // SQS refused to send) stay hidden until the end, so none is seen twice, and are then released.
   const held: Message[] = [];
 
   const finish = async (stoppedBecause: StopReason, error?: unknown): Promise<RedriveSummary> => {
@@ -131,7 +134,7 @@ export async function drainQueue(options: DrainOptions): Promise<RedriveSummary>
           MaxNumberOfMessages: Math.min(SQS_BATCH_SIZE, remaining),
           MessageAttributeNames: ['All'],
           MessageSystemAttributeNames: ['SentTimestamp'],
-          VisibilityTimeout: options.visibilityTimeoutSeconds ?? 60,
+          VisibilityTimeout: options.visibilityTimeoutSeconds ?? DEFAULT_HOLD_SECONDS,
           WaitTimeSeconds: options.waitTimeSeconds ?? 1,
         }),
       );
@@ -151,15 +154,21 @@ export async function drainQueue(options: DrainOptions): Promise<RedriveSummary>
       continue;
     }
     if (present.length === 0) continue;
-    try {
-      await moveBatch(options, present, tally);
-    } catch (error) {
-      return finish('error', error);
-    }
+    const { unsent, error } = await moveBatch(options, present, tally);
+    held.push(...unsent);
+    if (error !== undefined) return finish('error', error);
   }
 }
 
-async function moveBatch(options: DrainOptions, messages: Message[], tally: Tally): Promise<void> {
+/**
+ * Sends `messages` to the target and deletes those sent from the source. Returns the messages SQS did
+ * not take, and the error of a call SQS refused as a whole (which ends the run).
+ */
+async function moveBatch(
+  options: DrainOptions,
+  messages: Message[],
+  tally: Tally,
+): Promise<{ unsent: Message[]; error?: unknown }> {
   const byId = new Map(messages.map((message, index) => [String(index), message]));
   let sent;
   try {
@@ -176,12 +185,13 @@ async function moveBatch(options: DrainOptions, messages: Message[], tally: Tall
   } catch (error) {
     // Nothing is known to be sent, so nothing is deleted: the batch stays in the source queue.
     tally.failed += messages.length;
-    throw error;
+    return { unsent: messages, error };
   }
   const sentIds = (sent.Successful ?? []).map((entry) => entry.Id);
+  const unsent = [...byId].filter(([id]) => !sentIds.includes(id)).map(([, message]) => message);
   tally.moved += sentIds.length;
-  tally.failed += messages.length - sentIds.length;
-  if (sentIds.length === 0) return;
+  tally.failed += unsent.length;
+  if (sentIds.length === 0) return { unsent };
 
   const toDelete = sentIds.flatMap((id) => {
     const receiptHandle = id === undefined ? undefined : byId.get(id)?.ReceiptHandle;
@@ -194,8 +204,9 @@ async function moveBatch(options: DrainOptions, messages: Message[], tally: Tall
     tally.notDeleted += deleted.Failed?.length ?? 0;
   } catch (error) {
     tally.notDeleted += toDelete.length;
-    throw error;
+    return { unsent, error };
   }
+  return { unsent };
 }
 
 /** Makes messages visible again at once (they were only being counted, or are left for a later run). */

@@ -61,6 +61,7 @@ describe('drainQueue', () => {
 
     expect(summary).toMatchObject({ found: 12, moved: 10, failed: 2, notDeleted: 0, stoppedBecause: 'empty' });
     expect(dlq().map((m) => m.id)).toEqual(['m1', 'm3']);
+    expect(dlq().every((m) => !m.hidden)).toBe(true); // released for the next run
     expect(images()).toHaveLength(10);
     expect(images().length + dlq().length).toBe(12); // nothing lost
   });
@@ -153,6 +154,7 @@ describe('drainQueue', () => {
     });
     expect(images()).toEqual([]);
     expect(dlq()).toHaveLength(4);
+    expect(dlq().every((m) => !m.hidden)).toBe(true);
   });
 
   it('stops with the error when SQS refuses a whole delete, counting the duplicates', async () => {
