@@ -53,7 +53,7 @@ async function decode(source: Buffer, header: ImageHeader): Promise<DecodedImage
     } catch (error) {
       // Anything but a verdict on the data (e.g. the codec failed to load) is not the image's fault.
       if (!(error instanceof JpegDecodeError)) throw error;
-      if (error.message.includes('truncated')) {
+      if (error.truncated) {
         throw new UnreadableImageError('corrupt-image', `the jpg data cannot be decoded: ${error.message}`);
       }
       jpegError = error;

@@ -41,6 +41,14 @@ function initialise(): Promise<void> {
 
 export class JpegDecodeError extends Error {
   override readonly name = 'JpegDecodeError';
+
+  constructor(
+    message: string,
+    /** The data ends early: no other decoder can do better. */
+    readonly truncated = false,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -59,7 +67,7 @@ export async function decodeJpeg(bytes: Buffer): Promise<RgbaBitmap> {
     throw new JpegDecodeError(decoderMessages.join('; ') || (error as Error).message);
   }
   const truncated = decoderMessages.find((message) => message.startsWith('Premature end of JPEG file'));
-  if (truncated) throw new JpegDecodeError(`${truncated} (the file is truncated)`);
+  if (truncated) throw new JpegDecodeError(`${truncated} (the file is truncated)`, true);
   const { data, width, height } = image;
   return { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), width, height };
 }
