@@ -21,6 +21,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import sharp from 'sharp';
+import { DEFAULT_THUMBNAIL_SIZES } from '../../src/config';
 import { parseBoxSizes } from '../../src/thumbnail/sizes';
 import { makePhotoJpeg } from '../lib/sample-images';
 import {
@@ -36,7 +37,7 @@ import { checkQuality, type QualityReport } from './quality';
 import { describeMachine, errorMessage, machine, median, printTable, writeReport } from './report';
 import type { ChildReport } from './rss-child';
 
-const DEFAULT_SIZES = '75x75,125x125,1280x720';
+const DEFAULT_SIZES = DEFAULT_THUMBNAIL_SIZES;
 
 const USAGE = `usage: npx tsx scripts/bench/index.ts [options]
   --runs N              timed runs per input and contender (default 5)

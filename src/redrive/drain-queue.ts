@@ -1,5 +1,4 @@
 import {
-  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -7,6 +6,7 @@ import {
   type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { changeVisibility, SQS_BATCH_SIZE } from '../aws/change-visibility';
 import { describeError } from '../errors';
 import { FAILURE_CODE_ATTRIBUTE } from '../thumbnail/dead-letter';
 
@@ -65,9 +65,6 @@ export const RETRIES_EXHAUSTED = 'retries-exhausted';
 /** The redrive function's timeout: a message received once stays hidden for the rest of the run. */
 const DEFAULT_HOLD_SECONDS = 300;
 
-/** SQS's batch limit for receive, send and delete. */
-const SQS_BATCH_SIZE = 10;
-
 /** SQS does not carry list values yet; the data type and scalar value are the whole attribute. */
 function copyAttributes(
   attributes: Record<string, MessageAttributeValue> | undefined,
@@ -112,7 +109,12 @@ export async function drainQueue(options: DrainOptions): Promise<RedriveSummary>
   const held: Message[] = [];
 
   const finish = async (stoppedBecause: StopReason, error?: unknown): Promise<RedriveSummary> => {
-    if (held.length > 0) await release(sqs, sourceQueueUrl, held);
+    // Made visible again at once: they were only counted, or are left for a later run.
+    await changeVisibility(
+      sqs,
+      sourceQueueUrl,
+      held.map((message) => ({ receiptHandle: message.ReceiptHandle, visibilityTimeoutSeconds: 0 })),
+    );
     return {
       dryRun,
       ...tally,
@@ -207,21 +209,4 @@ async function moveBatch(
     return { unsent, error };
   }
   return { unsent };
-}
-
-/** Makes messages visible again at once (they were only being counted, or are left for a later run). */
-async function release(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
-  for (let start = 0; start < messages.length; start += SQS_BATCH_SIZE) {
-    const batch = messages.slice(start, start + SQS_BATCH_SIZE);
-    await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: batch.map((message, index) => ({
-          Id: String(index),
-          ReceiptHandle: message.ReceiptHandle,
-          VisibilityTimeout: 0,
-        })),
-      }),
-    );
-  }
 }

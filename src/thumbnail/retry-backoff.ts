@@ -1,5 +1,6 @@
-import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import { changeVisibility } from '../aws/change-visibility';
 
 export interface RetryPolicy {
   /** Delay before the first retry; doubles with every further receive. */
@@ -28,17 +29,12 @@ export async function scheduleRetries(
   failedRecords: readonly SQSRecord[],
   policy: RetryPolicy,
 ): Promise<void> {
-  for (let start = 0; start < failedRecords.length; start += 10) {
-    const batch = failedRecords.slice(start, start + 10);
-    await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: batch.map((record, index) => ({
-          Id: String(index),
-          ReceiptHandle: record.receiptHandle,
-          VisibilityTimeout: retryDelaySeconds(Number(record.attributes.ApproximateReceiveCount) || 1, policy),
-        })),
-      }),
-    );
-  }
+  await changeVisibility(
+    sqs,
+    queueUrl,
+    failedRecords.map((record) => ({
+      receiptHandle: record.receiptHandle,
+      visibilityTimeoutSeconds: retryDelaySeconds(Number(record.attributes.ApproximateReceiveCount) || 1, policy),
+    })),
+  );
 }
