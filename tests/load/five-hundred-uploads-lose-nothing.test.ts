@@ -2,77 +2,44 @@
  * `make test-load` (opt-in, not part of `make test`): 500 concurrent uploads to the deployed local
  * stack, one in ten of them poison, and proof that every object ends up somewhere visible.
  */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { describeMachine, machine } from '../../scripts/bench/report';
 import { eventually } from '../../scripts/lib/eventually';
 import { makePhotoJpeg } from '../../scripts/lib/sample-images';
-import { deletePrefix, describeStack, listKeys, sqs, uniquePrefix, type Stack } from '../../scripts/lib/stack';
+import { deletePrefix, describeStack, listKeys, uniquePrefix, type Stack } from '../../scripts/lib/stack';
 import { summarise, uploadAndTrack, type UploadObject } from '../../scripts/lib/tracked-uploads';
-import { parseImageMessage } from '../../src/thumbnail/s3-event';
+import { deadLettersFor, deleteDeadLetters, type DeadLetter } from '../functional/support/dead-letters';
 
 const COUNT = Number(process.env.LOAD_COUNT ?? 500);
 const POISON_EVERY = 10;
 jest.setTimeout(30 * 60_000);
 
-interface DeadLetter {
-  key: string;
-  code: string | undefined;
-  receiptHandle: string;
-}
-
 /** Reads every dead-letter message under `prefix`, hiding each while reading so none is seen twice. */
-async function readDeadLetters(stack: Stack, prefix: string, expected: number): Promise<DeadLetter[]> {
-  const found = new Map<string, DeadLetter>();
+async function readDeadLetters(stack: Stack, prefix: string, expected: number): Promise<Map<string, DeadLetter>> {
+  const byKey = new Map<string, DeadLetter>();
   await eventually(
     `${expected} dead-letter messages under ${prefix}`,
     async () => {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: stack.deadLetterQueueUrl,
-          MaxNumberOfMessages: 10,
-          MessageAttributeNames: ['All'],
-          VisibilityTimeout: 300,
-          WaitTimeSeconds: 1,
-        }),
-      );
-      for (const message of Messages) {
-        const parsed = parseImageMessage(message.Body ?? '');
-        for (const object of parsed.kind === 'objects' ? parsed.objects : []) {
-          if (!object.key.startsWith(prefix)) continue;
-          found.set(object.key, {
-            key: object.key,
-            code: message.MessageAttributes?.['failure-code']?.StringValue,
-            receiptHandle: message.ReceiptHandle!,
-          });
-        }
+      for (const letter of await deadLettersFor(stack, prefix, 300)) {
+        for (const key of letter.keys) byKey.set(key, letter);
       }
-      return found.size >= expected ? true : undefined;
+      return byKey.size >= expected ? true : undefined;
     },
     { timeoutMs: 10 * 60_000, intervalMs: 100 },
   );
-  return [...found.values()];
+  return byKey;
 }
 
 describe(`${COUNT} concurrent uploads, one in ${POISON_EVERY} poison`, () => {
   let stack: Stack;
   const prefix = uniquePrefix('load');
-  let deadLetters: DeadLetter[] = [];
+  let deadLetters = new Map<string, DeadLetter>();
 
   beforeAll(async () => {
     stack = await describeStack();
   });
 
   afterAll(async () => {
-    for (let i = 0; i < deadLetters.length; i += 10) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: stack.deadLetterQueueUrl,
-          Entries: deadLetters
-            .slice(i, i + 10)
-            .map((letter, j) => ({ Id: String(j), ReceiptHandle: letter.receiptHandle })),
-        }),
-      );
-    }
+    await deleteDeadLetters(stack, [...deadLetters.values()]);
     await deletePrefix(stack.imagesBucket, prefix);
     await deletePrefix(stack.thumbnailsBucket, prefix);
   });
@@ -98,7 +65,7 @@ describe(`${COUNT} concurrent uploads, one in ${POISON_EVERY} poison`, () => {
 
     // Every object is accounted for exactly once: thumbnails or a dead letter, never both, never neither.
     const withThumbnails = new Set(run.completedAt.keys());
-    const deadLettered = new Set(deadLetters.map(({ key }) => key));
+    const deadLettered = new Set(deadLetters.keys());
     const lost = objects.filter(({ key }) => !withThumbnails.has(key) && !deadLettered.has(key)).map(({ key }) => key);
     const both = [...withThumbnails].filter((key) => deadLettered.has(key));
     console.log(
@@ -117,8 +84,8 @@ describe(`${COUNT} concurrent uploads, one in ${POISON_EVERY} poison`, () => {
     expect([...withThumbnails].sort()).toEqual([...good].sort());
     expect([...deadLettered].sort()).toEqual([...poison].sort());
     expect(
-      deadLetters.every(
-        ({ code }) => code === 'unsupported-format' || code === 'corrupt-image' || code === 'empty-object',
+      [...deadLetters.values()].every(({ attributes }) =>
+        ['unsupported-format', 'corrupt-image', 'empty-object'].includes(attributes['failure-code'] ?? ''),
       ),
     ).toBe(true);
     for (const key of poison.slice(0, 5)) expect(await listKeys(stack.thumbnailsBucket, `${key}/`)).toEqual([]);

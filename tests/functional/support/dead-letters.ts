@@ -1,4 +1,4 @@
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { sqs, type Stack } from '../../../scripts/lib/stack';
 import { parseImageMessage } from '../../../src/thumbnail/s3-event';
 
@@ -10,15 +10,16 @@ export interface DeadLetter {
 
 /**
  * Dead-letter messages naming objects under `prefix` (or, for bodies that are not S3 events, mentioning
- * it); left visible (visibility timeout 0) for others.
+ * it), from one receive. Left visible for others unless `hideForSeconds` is given (to read a queue through
+ * without seeing a message twice).
  */
-export async function deadLettersFor(stack: Stack, prefix: string): Promise<DeadLetter[]> {
+export async function deadLettersFor(stack: Stack, prefix: string, hideForSeconds = 0): Promise<DeadLetter[]> {
   const { Messages = [] } = await sqs.send(
     new ReceiveMessageCommand({
       QueueUrl: stack.deadLetterQueueUrl,
       MaxNumberOfMessages: 10,
       MessageAttributeNames: ['All'],
-      VisibilityTimeout: 0,
+      VisibilityTimeout: hideForSeconds,
       WaitTimeSeconds: 1,
     }),
   );
@@ -39,8 +40,17 @@ export async function deadLettersFor(stack: Stack, prefix: string): Promise<Dead
   });
 }
 
-export async function deleteDeadLetters(stack: Stack, prefix: string): Promise<void> {
-  for (const { receiptHandle } of await deadLettersFor(stack, prefix)) {
-    await sqs.send(new DeleteMessageCommand({ QueueUrl: stack.deadLetterQueueUrl, ReceiptHandle: receiptHandle }));
+/** Deletes dead-letter messages by their receipt handles. */
+export async function deleteDeadLetters(stack: Stack, letters: readonly DeadLetter[]): Promise<void> {
+  for (let start = 0; start < letters.length; start += 10) {
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: stack.deadLetterQueueUrl,
+        Entries: letters.slice(start, start + 10).map((letter, index) => ({
+          Id: String(index),
+          ReceiptHandle: letter.receiptHandle,
+        })),
+      }),
+    );
   }
 }

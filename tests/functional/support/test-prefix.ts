@@ -1,5 +1,5 @@
 import { deletePrefix, describeStack, uniquePrefix, type Stack } from '../../../scripts/lib/stack';
-import { deleteDeadLetters } from './dead-letters';
+import { deadLettersFor, deleteDeadLetters } from './dead-letters';
 
 /**
  * The deployed stack and a key prefix of the calling test file's own. Registers the hooks that find the
@@ -14,7 +14,7 @@ export function useTestPrefix(name: string): { readonly prefix: string; readonly
   });
   afterAll(async () => {
     if (!stack) return;
-    await deleteDeadLetters(stack, prefix);
+    await deleteDeadLetters(stack, await deadLettersFor(stack, prefix));
     await deletePrefix(stack.imagesBucket, prefix);
     await deletePrefix(stack.thumbnailsBucket, prefix);
   });
