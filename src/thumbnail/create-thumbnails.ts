@@ -39,21 +39,22 @@ export async function createThumbnails(
     jpegQuality: settings.jpegQuality,
     maxPixels: settings.maxImagePixels,
   });
-  const written: WrittenThumbnail[] = [];
-  for (const thumbnail of thumbnails) {
-    const key = thumbnailKey(source.key, thumbnail.box, thumbnail.format);
-    await store.write({
-      bucket: settings.thumbnailsBucket,
-      key,
-      body: thumbnail.body,
-      contentType: thumbnail.contentType,
-      metadata: {
-        'source-bucket': source.bucket,
-        // Metadata travels in HTTP headers, which only carry ASCII.
-        'source-key': encodeURIComponent(source.key),
-      },
-    });
-    written.push({ key, width: thumbnail.width, height: thumbnail.height, bytes: thumbnail.body.length });
-  }
-  return written;
+  // The sizes are independent objects: written concurrently, one round trip instead of one per size.
+  return Promise.all(
+    thumbnails.map(async (thumbnail) => {
+      const key = thumbnailKey(source.key, thumbnail.box, thumbnail.format);
+      await store.write({
+        bucket: settings.thumbnailsBucket,
+        key,
+        body: thumbnail.body,
+        contentType: thumbnail.contentType,
+        metadata: {
+          'source-bucket': source.bucket,
+          // Metadata travels in HTTP headers, which only carry ASCII.
+          'source-key': encodeURIComponent(source.key),
+        },
+      });
+      return { key, width: thumbnail.width, height: thumbnail.height, bytes: thumbnail.body.length };
+    }),
+  );
 }
