@@ -1,11 +1,28 @@
+/**
+ * Every failure code and its error class, in one place. A PermanentFailure goes to the dead-letter queue
+ * at once with its code and reason; anything else thrown is transient and left to SQS to retry.
+ */
+
 /** Why an input can never be processed; sent with the message to the dead-letter queue. */
 export type FailureCode =
+  /** The message is not an S3 event notification. */
   | 'invalid-message'
   | 'empty-object'
+  /** Not an image in a format the decode layer recognises. */
   | 'unsupported-format'
+  /** Recognised, but its data cannot be decoded (truncated, bad checksums, malformed header). */
   | 'corrupt-image'
   | 'too-many-bytes'
+  /** The frame or page that would be decoded declares more pixels than MAX_IMAGE_PIXELS. */
   | 'too-many-pixels'
+  /** Decoding would need more memory than the function's decode budget (bit depth and channels counted). */
+  | 'over-memory-budget'
+  /** A frame (GIF, animated WebP) reaches outside the canvas its file declares. */
+  | 'frame-outside-canvas'
+  /** A progressive JPEG with more scans than any encoder writes: each one costs a full pass. */
+  | 'too-many-scans'
+  /** PNG image data that inflates to more than its header can account for. */
+  | 'inflated-size-exceeded'
   | 'key-too-long';
 
 /**
@@ -22,6 +39,33 @@ export class PermanentFailure extends Error {
   ) {
     super(message);
   }
+}
+
+/** The message is not something this pipeline can act on; retrying will not change that. */
+export class InvalidMessageError extends PermanentFailure {
+  override readonly name = 'InvalidMessageError';
+
+  constructor(message: string) {
+    super('invalid-message', message);
+  }
+}
+
+/** The bytes are not an image this pipeline can decode: empty, an unknown or unsupported format, corrupt. */
+export class UnreadableImageError extends PermanentFailure {
+  override readonly name = 'UnreadableImageError';
+}
+
+/**
+ * The image is larger than a limit: bytes, pixels, decode memory, or a structure (scans, frames,
+ * inflated data) beyond what its header declares. Refused before the expensive work starts.
+ */
+export class ImageTooLargeError extends PermanentFailure {
+  override readonly name = 'ImageTooLargeError';
+}
+
+/** The object was deleted (or overwritten by a delete marker) after its notification was sent. Not a failure. */
+export class ObjectGoneError extends Error {
+  override readonly name = 'ObjectGoneError';
 }
 
 /** Best short description of anything thrown, for log lines and summaries. */

@@ -1,5 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ImageTooLargeError } from './inspect';
+import { ImageTooLargeError, ObjectGoneError } from '../errors';
 
 /** What the pipeline needs from S3: read a source image, write a thumbnail. */
 export interface ImageStore {
@@ -18,11 +18,6 @@ export interface StoredThumbnail {
   readonly contentType: string;
   /** User metadata; S3 only carries ASCII here, so values must already be encoded. */
   readonly metadata: Record<string, string>;
-}
-
-/** The object was deleted (or overwritten by a delete marker) after its notification was sent. */
-export class ObjectGoneError extends Error {
-  override readonly name = 'ObjectGoneError';
 }
 
 function isNotFound(error: unknown): boolean {

@@ -1,15 +1,5 @@
 import { imageSize } from 'image-size';
-import { PermanentFailure } from '../errors';
-
-/** The bytes are not an image this pipeline can decode: empty, an unknown or unsupported format, corrupt. */
-export class UnreadableImageError extends PermanentFailure {
-  override readonly name = 'UnreadableImageError';
-}
-
-/** The image is larger than the configured limits (bytes, or pixels as declared by its header). */
-export class ImageTooLargeError extends PermanentFailure {
-  override readonly name = 'ImageTooLargeError';
-}
+import { ImageTooLargeError, UnreadableImageError } from '../errors';
 
 /** Formats jimp decodes, as image-size names them. */
 const DECODABLE = new Set(['jpg', 'png', 'gif', 'bmp', 'tiff']);

@@ -1,6 +1,7 @@
 import { describeError, PermanentFailure } from '../errors';
 import { createThumbnails, type ThumbnailSettings } from './create-thumbnails';
-import { ObjectGoneError, type ImageStore } from './image-store';
+import { ObjectGoneError } from '../errors';
+import type { ImageStore } from './image-store';
 import { parseImageMessage } from './s3-event';
 
 /** The part of a structured logger (Powertools Logger) this module writes to. */

@@ -1,4 +1,4 @@
-import { PermanentFailure } from '../errors';
+import { InvalidMessageError } from '../errors';
 import type { S3EventRecord } from 'aws-lambda';
 
 /** One object named by an S3 ObjectCreated notification, with its key decoded. */
@@ -13,15 +13,6 @@ export interface S3ObjectRef {
 export type ImageMessage =
   /** S3 sends one `s3:TestEvent` when a notification is configured; there is nothing to do. */
   { readonly kind: 'test-event' } | { readonly kind: 'objects'; readonly objects: readonly S3ObjectRef[] };
-
-/** The message is not something this pipeline can act on; retrying will not change that. */
-export class InvalidMessageError extends PermanentFailure {
-  override readonly name = 'InvalidMessageError';
-
-  constructor(message: string) {
-    super('invalid-message', message);
-  }
-}
 
 /**
  * S3 URL-encodes keys in notifications the way HTML forms do: a space is `+` and other characters are

@@ -1,7 +1,7 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ObjectGoneError, s3ImageStore } from '../../../src/thumbnail/image-store';
-import { ImageTooLargeError } from '../../../src/thumbnail/inspect';
+import { s3ImageStore } from '../../../src/thumbnail/image-store';
+import { ImageTooLargeError, ObjectGoneError } from '../../../src/errors';
 
 const s3 = mockClient(S3Client);
 const store = s3ImageStore(new S3Client({ region: 'us-east-1' }));

@@ -1,4 +1,5 @@
-import { ImageTooLargeError, inspectImage, UnreadableImageError } from '../../../src/thumbnail/inspect';
+import { ImageTooLargeError, UnreadableImageError } from '../../../src/errors';
+import { inspectImage } from '../../../src/thumbnail/inspect';
 import { withExifOrientation } from '../../../scripts/lib/sample-images';
 import { fixtures, jpegDeclaring, pngDeclaring } from '../../support/fixtures';
 

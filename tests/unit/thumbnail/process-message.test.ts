@@ -1,8 +1,9 @@
 import { PermanentFailure } from '../../../src/errors';
-import { ObjectGoneError, type ImageStore, type StoredThumbnail } from '../../../src/thumbnail/image-store';
-import { ImageTooLargeError, UnreadableImageError } from '../../../src/thumbnail/inspect';
+import { ObjectGoneError } from '../../../src/errors';
+import type { ImageStore, StoredThumbnail } from '../../../src/thumbnail/image-store';
+import { ImageTooLargeError, UnreadableImageError } from '../../../src/errors';
 import { processImageMessage, type LogSink } from '../../../src/thumbnail/process-message';
-import { InvalidMessageError } from '../../../src/thumbnail/s3-event';
+import { InvalidMessageError } from '../../../src/errors';
 import { parseBoxSizes } from '../../../src/thumbnail/sizes';
 import { makeJpeg } from '../../../scripts/lib/sample-images';
 import { S3_TEST_EVENT_BODY, s3NotificationBody } from '../../support/s3-events';

@@ -1,4 +1,5 @@
-import { decodeS3Key, InvalidMessageError, parseImageMessage } from '../../../src/thumbnail/s3-event';
+import { InvalidMessageError } from '../../../src/errors';
+import { decodeS3Key, parseImageMessage } from '../../../src/thumbnail/s3-event';
 import { encodeKeyLikeS3, S3_TEST_EVENT_BODY, s3NotificationBody } from '../../support/s3-events';
 
 describe('decodeS3Key', () => {

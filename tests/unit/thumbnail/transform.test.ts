@@ -1,5 +1,5 @@
 import { parseBoxSizes } from '../../../src/thumbnail/sizes';
-import { UnreadableImageError } from '../../../src/thumbnail/inspect';
+import { UnreadableImageError } from '../../../src/errors';
 import { renderThumbnails } from '../../../src/thumbnail/transform';
 import { Jimp, JimpMime } from 'jimp';
 import {
