@@ -7,8 +7,8 @@ import { Jimp, JimpMime } from 'jimp';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fitInside } from '../src/thumbnail/sizes';
-import { makePhotoJpeg, makePhotoPng, withExifOrientation } from './lib/sample-images';
-import { deletePrefix, describeStack, download, STACK_NAME, upload, waitForThumbnails } from './lib/stack';
+import { makePhotoJpeg, makePhotoPng, withExifOrientation } from '../tests/support/sample-images';
+import { deletePrefix, describeStack, download, STACK_NAME, upload, waitForThumbnails } from '../tests/support/stack';
 
 const OUT_DIR = 'out';
 

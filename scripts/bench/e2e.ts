@@ -9,9 +9,9 @@
  * AWS_ACCESS_KEY_ID=test, AWS_SECRET_ACCESS_KEY=test, AWS_REGION=us-east-1).
  */
 import { randomBytes } from 'node:crypto';
-import { makePhotoJpeg } from '../lib/sample-images';
-import { deletePrefix, describeStack, STACK_NAME, type Stack } from '../lib/stack';
-import { summarise, uploadAndTrack } from '../lib/tracked-uploads';
+import { makePhotoJpeg } from '../../tests/support/sample-images';
+import { deletePrefix, describeStack, STACK_NAME, type Stack } from '../../tests/support/stack';
+import { summarise, uploadAndTrack } from '../../tests/support/tracked-uploads';
 import { describeMachine, errorMessage, machine, writeReport } from './report';
 
 export interface E2eOptions {

@@ -23,7 +23,7 @@ import { parseArgs, promisify } from 'node:util';
 import sharp from 'sharp';
 import { DEFAULT_THUMBNAIL_SIZES } from '../../src/config';
 import { parseBoxSizes } from '../../src/thumbnail/sizes';
-import { makePhotoJpeg } from '../lib/sample-images';
+import { makePhotoJpeg } from '../../tests/support/sample-images';
 import {
   CONTENDER_NAMES,
   JPEG_QUALITY,

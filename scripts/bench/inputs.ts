@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { makePhotoJpeg, makePhotoPng } from '../lib/sample-images';
+import { makePhotoJpeg, makePhotoPng } from '../../tests/support/sample-images';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const CACHE_DIR = join(ROOT, '.bench-cache');

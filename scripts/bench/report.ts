@@ -29,7 +29,7 @@ export function describeMachine(host: ReturnType<typeof machine>): string {
   return `${host.cpu}, ${host.cores} cores, ${host.totalMemoryGiB} GiB, Node ${host.node} (${host.platform})`;
 }
 
-export { median, percentile } from '../lib/stats';
+export { median, percentile } from '../../tests/support/stats';
 
 /** Columns before `leftColumns` are left-aligned (names), the rest right-aligned (numbers). */
 export function printTable(headers: string[], rows: string[][], leftColumns: number): void {

@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { makeJpeg } from '../../scripts/lib/sample-images';
-import { download, listKeys, sqs, upload, waitForThumbnails, type Stack } from '../../scripts/lib/stack';
-import { eventually } from '../../scripts/lib/eventually';
+import { makeJpeg } from '../support/sample-images';
+import { download, listKeys, sqs, upload, waitForThumbnails, type Stack } from '../support/stack';
+import { eventually } from '../support/eventually';
 import { deadLettersFor } from './support/dead-letters';
 import { functionLogLines } from './support/logs';
 import { slsInvoke } from './support/sls';

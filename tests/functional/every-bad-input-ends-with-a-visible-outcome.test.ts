@@ -1,6 +1,6 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { eventually } from '../../scripts/lib/eventually';
-import { listKeys, sqs, upload, type Stack, waitForThumbnails } from '../../scripts/lib/stack';
+import { eventually } from '../support/eventually';
+import { listKeys, sqs, upload, type Stack, waitForThumbnails } from '../support/stack';
 import { fixtures, pngDeclaring } from '../support/fixtures';
 import { deadLettersFor } from './support/dead-letters';
 import { useTestPrefix } from './support/test-prefix';

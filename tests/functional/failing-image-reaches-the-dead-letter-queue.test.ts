@@ -1,6 +1,6 @@
-import { makeJpeg } from '../../scripts/lib/sample-images';
-import { eventually } from '../../scripts/lib/eventually';
-import { listKeys, upload, type Stack, waitForThumbnails } from '../../scripts/lib/stack';
+import { makeJpeg } from '../support/sample-images';
+import { eventually } from '../support/eventually';
+import { listKeys, upload, type Stack, waitForThumbnails } from '../support/stack';
 import { deadLettersFor } from './support/dead-letters';
 import { functionLogLines } from './support/logs';
 import { useTestPrefix } from './support/test-prefix';

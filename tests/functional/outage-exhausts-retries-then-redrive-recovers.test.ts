@@ -1,6 +1,6 @@
-import { eventually } from '../../scripts/lib/eventually';
-import { makeJpeg } from '../../scripts/lib/sample-images';
-import { upload, type Stack, waitForThumbnails } from '../../scripts/lib/stack';
+import { eventually } from '../support/eventually';
+import { makeJpeg } from '../support/sample-images';
+import { upload, type Stack, waitForThumbnails } from '../support/stack';
 import { deadLettersFor } from './support/dead-letters';
 import { functionLogLines } from './support/logs';
 import { setThumbnailFunctionEnvironment, thumbnailFunctionEnvironment } from './support/thumbnail-function';

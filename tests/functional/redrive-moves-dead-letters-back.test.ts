@@ -1,6 +1,6 @@
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
-import { makeJpeg } from '../../scripts/lib/sample-images';
-import { eventually } from '../../scripts/lib/eventually';
+import { makeJpeg } from '../support/sample-images';
+import { eventually } from '../support/eventually';
 import { slsInvoke } from './support/sls';
 import {
   deletePrefix,
@@ -10,7 +10,7 @@ import {
   upload,
   waitForThumbnails,
   type Stack,
-} from '../../scripts/lib/stack';
+} from '../support/stack';
 import { useTestPrefix } from './support/test-prefix';
 
 jest.setTimeout(240_000);

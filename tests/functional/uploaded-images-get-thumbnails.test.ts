@@ -1,6 +1,6 @@
 import { fitInside } from '../../src/thumbnail/sizes';
-import { decode, makeJpeg, makePngWithAlpha, pixelAt } from '../../scripts/lib/sample-images';
-import { download, upload, type Stack, waitForThumbnails } from '../../scripts/lib/stack';
+import { decode, makeJpeg, makePngWithAlpha, pixelAt } from '../support/sample-images';
+import { download, upload, type Stack, waitForThumbnails } from '../support/stack';
 import { useTestPrefix } from './support/test-prefix';
 
 jest.setTimeout(180_000);

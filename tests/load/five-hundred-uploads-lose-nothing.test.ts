@@ -3,10 +3,10 @@
  * stack, one in ten of them poison, and proof that every object ends up somewhere visible.
  */
 import { describeMachine, machine } from '../../scripts/bench/report';
-import { eventually } from '../../scripts/lib/eventually';
-import { makePhotoJpeg } from '../../scripts/lib/sample-images';
-import { deletePrefix, describeStack, listKeys, uniquePrefix, type Stack } from '../../scripts/lib/stack';
-import { summarise, uploadAndTrack, type UploadObject } from '../../scripts/lib/tracked-uploads';
+import { eventually } from '../support/eventually';
+import { makePhotoJpeg } from '../support/sample-images';
+import { deletePrefix, describeStack, listKeys, uniquePrefix, type Stack } from '../support/stack';
+import { summarise, uploadAndTrack, type UploadObject } from '../support/tracked-uploads';
 import { deadLettersFor, deleteDeadLetters, type DeadLetter } from '../functional/support/dead-letters';
 
 const COUNT = Number(process.env.LOAD_COUNT ?? 500);

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { photoLikePixels } from '../../scripts/lib/sample-images';
+import { photoLikePixels } from './sample-images';
 
 /**
  * Image files of every class the pipeline must handle, generated with sharp (libvips, a dev

@@ -1,5 +1,5 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { sqs, type Stack } from '../../../scripts/lib/stack';
+import { sqs, type Stack } from '../../support/stack';
 import { parseImageMessage } from '../../../src/thumbnail/s3-event';
 
 export interface DeadLetter {

@@ -1,5 +1,5 @@
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { STACK_NAME } from '../../../scripts/lib/stack';
+import { STACK_NAME } from '../../support/stack';
 
 const logs = new CloudWatchLogsClient({});
 

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { STAGE } from '../../../scripts/lib/stack';
+import { STAGE } from '../../support/stack';
 
 const run = promisify(execFile);
 

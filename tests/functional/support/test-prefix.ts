@@ -1,4 +1,4 @@
-import { deletePrefix, describeStack, uniquePrefix, type Stack } from '../../../scripts/lib/stack';
+import { deletePrefix, describeStack, uniquePrefix, type Stack } from '../../support/stack';
 import { deadLettersFor, deleteDeadLetters } from './dead-letters';
 
 /**

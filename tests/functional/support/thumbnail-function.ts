@@ -4,7 +4,7 @@ import {
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
-import { STACK_NAME } from '../../../scripts/lib/stack';
+import { STACK_NAME } from '../../support/stack';
 
 /** The deployed thumbnail function's environment, which fault tests change and then restore. */
 const lambda = new LambdaClient({});

@@ -2,7 +2,7 @@ import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceExcep
 import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { decode, makeJpeg, makePngWithAlpha } from '../../../scripts/lib/sample-images';
+import { decode, makeJpeg, makePngWithAlpha } from '../../support/sample-images';
 import { lambdaContext } from '../../support/lambda-context';
 import { S3_TEST_EVENT_BODY, s3NotificationBody, sqsRecord } from '../../support/s3-events';
 

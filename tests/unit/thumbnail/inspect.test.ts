@@ -1,6 +1,6 @@
 import { ImageTooLargeError, UnreadableImageError } from '../../../src/errors';
 import { inspectImage } from '../../../src/thumbnail/inspect';
-import { withExifOrientation } from '../../../scripts/lib/sample-images';
+import { withExifOrientation } from '../../support/sample-images';
 import { fixtures, jpegDeclaring, pngDeclaring } from '../../support/fixtures';
 
 describe('inspectImage', () => {

@@ -5,7 +5,7 @@ import { ImageTooLargeError, UnreadableImageError } from '../../../src/errors';
 import { processImageMessage, type LogSink } from '../../../src/thumbnail/process-message';
 import { InvalidMessageError } from '../../../src/errors';
 import { parseBoxSizes } from '../../../src/thumbnail/sizes';
-import { makeJpeg } from '../../../scripts/lib/sample-images';
+import { makeJpeg } from '../../support/sample-images';
 import { S3_TEST_EVENT_BODY, s3NotificationBody } from '../../support/s3-events';
 
 interface LogLine {

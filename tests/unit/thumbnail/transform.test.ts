@@ -9,7 +9,7 @@ import {
   makePngWithAlpha,
   pixelAt,
   withExifOrientation,
-} from '../../../scripts/lib/sample-images';
+} from '../../support/sample-images';
 import { differenceFromLibvips, fixtures, pngDeclaring, pngWithBadCrc } from '../../support/fixtures';
 
 const options = { jpegQuality: 80 };
