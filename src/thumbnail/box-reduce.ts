@@ -1,4 +1,4 @@
-import type { RgbaBitmap } from './codecs/mozjpeg';
+import type { RgbaBitmap } from '../images/types';
 
 /**
  * Shrinks an RGBA bitmap by a whole factor, each output pixel the average of a `factor` x `factor` block

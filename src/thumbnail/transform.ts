@@ -1,7 +1,7 @@
 import { Jimp, JimpMime } from 'jimp';
 import { DEFAULT_MAX_IMAGE_PIXELS } from '../config';
 import { boxReduce } from './box-reduce';
-import { decodeJpeg, encodeJpeg, JpegDecodeError } from './codecs/mozjpeg';
+import { decodeJpeg, encodeJpeg, JpegDecodeError } from '../images/codecs/mozjpeg';
 import { UnreadableImageError } from '../errors';
 import { inspectImage, type ImageHeader } from './inspect';
 import type { OutputFormat } from './keys';

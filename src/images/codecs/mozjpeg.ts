@@ -1,19 +1,13 @@
 import decodeWithMozjpeg, { init as initDecoder } from '@jsquash/jpeg/decode.js';
 import encodeWithMozjpeg, { init as initEncoder } from '@jsquash/jpeg/encode.js';
 import { readFile } from 'node:fs/promises';
+import type { RgbaBitmap } from '../types';
 
 /**
  * JPEG through MozJPEG compiled to WebAssembly (@jsquash/jpeg): decoding is about 8x, encoding about 4x
  * faster than jimp's pure-JavaScript codec, with no native binary in the bundle. The .wasm files are
  * read from node_modules; serverless.yml packages them with the function at the same path.
  */
-
-/** RGBA pixels, 4 bytes each, row by row: jimp's bitmap layout. */
-export interface RgbaBitmap {
-  data: Buffer;
-  width: number;
-  height: number;
-}
 
 /** The published typings omit init's first parameter, a compiled module, which Node needs (no fetch of file URLs). */
 type InitWithModule = (module: WebAssembly.Module, options: Record<string, unknown>) => Promise<void>;
