@@ -11,6 +11,8 @@ const tsJest = [
 const esmOnlyPackages = [
   '@middy/core',
   '@jsquash/jpeg',
+  'lcms-wasm',
+  '@jsquash/png',
   '@jimp/core',
   'file-type',
   'strtok3',

@@ -1,11 +1,11 @@
 import { Jimp, JimpMime } from 'jimp';
 import { DEFAULT_MAX_IMAGE_PIXELS } from '../config';
-import { boxReduce } from './box-reduce';
+import { shrinkByBoxFilter } from '../images/box-filter';
 import { decodeJpeg, encodeJpeg, JpegDecodeError } from '../images/codecs/mozjpeg';
 import { UnreadableImageError } from '../errors';
 import { inspectImage, type ImageHeader } from './inspect';
 import type { OutputFormat } from './keys';
-import { applyOrientation, displayedSize, isSideways } from './orientation';
+import { applyOrientation, displayedSize, isSideways } from '../images/orientation';
 import { fitInside, type BoxSize, type Dimensions } from './sizes';
 
 export interface RenderedThumbnail {
@@ -76,7 +76,7 @@ async function decode(source: Buffer, header: ImageHeader): Promise<DecodedImage
 function shrink(image: JimpImage, target: Dimensions, orientation: number): JimpImage {
   const stored = isSideways(orientation) ? { width: target.height, height: target.width } : target;
   const factor = Math.floor(Math.min(image.bitmap.width / stored.width, image.bitmap.height / stored.height));
-  const result = factor >= 2 ? (new Jimp(boxReduce(image.bitmap, factor)) as JimpImage) : image;
+  const result = factor >= 2 ? (new Jimp(shrinkByBoxFilter(image.bitmap, factor)) as JimpImage) : image;
   applyOrientation(result, orientation);
   if (result.bitmap.width !== target.width || result.bitmap.height !== target.height) {
     result.resize({ w: target.width, h: target.height });

@@ -1,4 +1,4 @@
-import type { Dimensions } from './sizes';
+import type { Dimensions } from '../thumbnail/sizes';
 
 /** The part of a jimp image that turns it upright. */
 interface Orientable {

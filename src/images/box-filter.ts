@@ -1,4 +1,4 @@
-import type { RgbaBitmap } from '../images/types';
+import type { RgbaBitmap } from './types';
 
 /**
  * Shrinks an RGBA bitmap by a whole factor, each output pixel the average of a `factor` x `factor` block
@@ -6,7 +6,7 @@ import type { RgbaBitmap } from '../images/types';
  * on a 12-megapixel photo, and for shrinking by a whole factor it is also the exact area average.
  * Edge pixels that do not fill a whole block are dropped (at most factor - 1 rows and columns).
  */
-export function boxReduce(source: RgbaBitmap, factor: number): RgbaBitmap {
+export function shrinkByBoxFilter(source: RgbaBitmap, factor: number): RgbaBitmap {
   if (!Number.isInteger(factor) || factor < 1)
     throw new RangeError(`factor must be a whole number >= 1, got ${factor}`);
   const width = Math.floor(source.width / factor);

@@ -1,4 +1,4 @@
-import { boxReduce } from '../../../src/thumbnail/box-reduce';
+import { shrinkByBoxFilter } from '../../../src/images/box-filter';
 
 function bitmap(width: number, height: number, pixel: (x: number, y: number) => number[]) {
   const data = Buffer.alloc(width * height * 4);
@@ -8,7 +8,7 @@ function bitmap(width: number, height: number, pixel: (x: number, y: number) => 
   return { data, width, height };
 }
 
-describe('boxReduce', () => {
+describe('shrinkByBoxFilter (a box filter: each output pixel the mean of a whole-factor block)', () => {
   it('averages each factor x factor block, every channel, rounding to nearest', () => {
     // 4x2 → 2x1: left block 0,10,20,30 (mean 15); right block 100,101,102,104 (mean 101.75 → 102).
     const values = [
@@ -17,14 +17,14 @@ describe('boxReduce', () => {
     ];
     const source = bitmap(4, 2, (x, y) => [values[y]![x]!, 255 - values[y]![x]!, 7, 255]);
 
-    const reduced = boxReduce(source, 2);
+    const reduced = shrinkByBoxFilter(source, 2);
 
     expect([reduced.width, reduced.height]).toEqual([2, 1]);
     expect([...reduced.data]).toEqual([15, 240, 7, 255, 102, 153, 7, 255]);
   });
 
   it('drops edge pixels that do not fill a whole block', () => {
-    const reduced = boxReduce(
+    const reduced = shrinkByBoxFilter(
       bitmap(7, 5, () => [9, 9, 9, 9]),
       3,
     );
@@ -33,12 +33,12 @@ describe('boxReduce', () => {
 
   it('returns the source itself for a factor of 1', () => {
     const source = bitmap(3, 3, () => [1, 2, 3, 4]);
-    expect(boxReduce(source, 1)).toBe(source);
+    expect(shrinkByBoxFilter(source, 1)).toBe(source);
   });
 
   it('rejects a factor that is not a whole number', () => {
     expect(() =>
-      boxReduce(
+      shrinkByBoxFilter(
         bitmap(4, 4, () => [0, 0, 0, 0]),
         1.5,
       ),

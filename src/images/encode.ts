@@ -1,0 +1,30 @@
+import { encodeJpeg } from './codecs/mozjpeg';
+import { encodePng } from './codecs/png';
+import type { OutputFormat, RgbaBitmap } from './types';
+
+export const CONTENT_TYPES: Record<OutputFormat, string> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  avif: 'image/avif',
+};
+
+export const EXTENSIONS: Record<OutputFormat, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif' };
+
+/**
+ * Encodes a thumbnail. JPEG and PNG codecs are part of every cold start's first image anyway; WebP and
+ * AVIF encoders load on first use, so a deployment that does not write them never pays for them.
+ * `quality` (1-100) applies to JPEG, WebP and AVIF; PNG is lossless.
+ */
+export async function encodeThumbnail(bitmap: RgbaBitmap, format: OutputFormat, quality: number): Promise<Buffer> {
+  switch (format) {
+    case 'jpeg':
+      return encodeJpeg(bitmap, quality);
+    case 'png':
+      return encodePng(bitmap);
+    case 'webp':
+      return (await import('./encoders/webp')).encodeWebp(bitmap, quality);
+    case 'avif':
+      return (await import('./encoders/avif')).encodeAvif(bitmap, quality);
+  }
+}

@@ -1,0 +1,65 @@
+import { UnreadableImageError } from '../../errors';
+import { decodeJpeg, JpegDecodeError } from '../codecs/mozjpeg';
+import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
+import { readJpegStructure, type JpegStructure } from './jpeg-structure';
+
+/** The structure read by inspect, kept for decode so the markers are walked once per file. */
+const structures = new WeakMap<Buffer, JpegStructure>();
+
+function structureOf(bytes: Buffer): JpegStructure {
+  let structure = structures.get(bytes);
+  if (!structure) {
+    structure = readJpegStructure(bytes);
+    structures.set(bytes, structure);
+  }
+  return structure;
+}
+
+/**
+ * JPEG: baseline and progressive, grey, YCbCr at any chroma subsampling through MozJPEG (WebAssembly);
+ * CMYK and YCCK (4 components, which MozJPEG cannot turn into RGB) through their own decoder and the
+ * embedded CMYK profile. The EXIF orientation is applied by the render step, after shrinking.
+ */
+export const jpegFormat: ImageFormat = {
+  name: 'jpeg',
+
+  sniff: (bytes) => bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff,
+
+  inspect(bytes): DeclaredImage {
+    const structure = structureOf(bytes);
+    const pixels = structure.width * structure.height;
+    // MozJPEG keeps the file, its RGBA output inside WebAssembly memory (copied out to JavaScript: the
+    // other 4 bytes counted by the budget) and, for progressive files, a 16-bit coefficient per sample.
+    const coefficients = structure.progressive ? pixels * structure.samplesPerPixel * 2 : 0;
+    return {
+      format: 'jpeg',
+      width: structure.width,
+      height: structure.height,
+      bitsPerSample: structure.precision,
+      channels: structure.components,
+      workingBytes: bytes.length + pixels * 4 + coefficients,
+    };
+  },
+
+  async decode(bytes): Promise<DecodedImage> {
+    const structure = structureOf(bytes);
+    const colour = structure.iccProfile ? { iccProfile: structure.iccProfile } : {};
+    if (structure.components === 4) {
+      const { decodeCmykJpeg } = await import('./jpeg-cmyk');
+      // The CMYK profile is applied while converting, so the result is sRGB already.
+      const bitmap = await decodeCmykJpeg(bytes, {
+        iccProfile: structure.iccProfile,
+        adobeTransform: structure.adobeTransform,
+      });
+      return { bitmap, orientation: structure.orientation, hasAlpha: false };
+    }
+    try {
+      const bitmap = await decodeJpeg(bytes);
+      return { bitmap, orientation: structure.orientation, hasAlpha: false, ...colour };
+    } catch (error) {
+      // Anything but a verdict on the data (the codec failing to load, say) is not the image's fault.
+      if (!(error instanceof JpegDecodeError)) throw error;
+      throw new UnreadableImageError('corrupt-image', `the jpeg data cannot be decoded: ${error.message}`);
+    }
+  },
+};

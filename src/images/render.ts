@@ -1,0 +1,101 @@
+import { Jimp } from 'jimp';
+import { shrinkByBoxFilter } from './box-filter';
+import { checkBudget } from './budget';
+import { CONTENT_TYPES, encodeThumbnail } from './encode';
+import { detectFormat } from './formats/registry';
+import { applyOrientation, displayedSize, isSideways } from './orientation';
+import type { DecodeBudget, OutputFormat, OutputFormatSetting, RgbaBitmap } from './types';
+import { fitInside, type BoxSize, type Dimensions } from '../thumbnail/sizes';
+
+export interface RenderedThumbnail {
+  readonly box: BoxSize;
+  readonly width: number;
+  readonly height: number;
+  readonly format: OutputFormat;
+  readonly contentType: string;
+  readonly body: Buffer;
+}
+
+export interface RenderOptions {
+  /** Output encoding; `auto` is JPEG for opaque images and PNG where there is transparency. */
+  readonly outputFormat: OutputFormatSetting;
+  /** 1-100, for JPEG, WebP and AVIF. */
+  readonly quality: number;
+  readonly budget: DecodeBudget;
+}
+
+type JimpImage = InstanceType<typeof Jimp>;
+
+/** True if any pixel is less than fully opaque. */
+function hasTransparency(bitmap: RgbaBitmap): boolean {
+  const { data } = bitmap;
+  for (let i = 3; i < data.length; i += 4) if (data[i] !== 255) return true;
+  return false;
+}
+
+/**
+ * Shrinks `image` to `target` (upright size): first by the largest whole factor with a box filter (cheap,
+ * and the exact area average), then turns it upright (cheap now that it is small), then resamples the
+ * remaining factor, below 2, with jimp's resize.
+ */
+function shrink(image: RgbaBitmap, target: Dimensions, orientation: number): RgbaBitmap {
+  const stored = isSideways(orientation) ? { width: target.height, height: target.width } : target;
+  const factor = Math.floor(Math.min(image.width / stored.width, image.height / stored.height));
+  const reduced = factor >= 2 ? shrinkByBoxFilter(image, factor) : image;
+  const result = new Jimp(reduced) as JimpImage;
+  applyOrientation(result, orientation);
+  if (result.bitmap.width !== target.width || result.bitmap.height !== target.height) {
+    result.resize({ w: target.width, h: target.height });
+  }
+  return result.bitmap;
+}
+
+/**
+ * Decodes `source` once and renders one thumbnail per bounding box, each fitted inside its box:
+ * recognise the format by content, read what it declares, hold that against the budget, decode the first
+ * image, then shrink, make sRGB and encode. Sizes are made largest first, each from the one before (a
+ * cascade), so the full-size image is shrunk only once; colour is converted on the largest thumbnail,
+ * not on the full-size image.
+ */
+export async function renderThumbnails(
+  source: Buffer,
+  boxes: readonly BoxSize[],
+  options: RenderOptions,
+): Promise<RenderedThumbnail[]> {
+  const format = detectFormat(source);
+  const declared = format.inspect(source, options.budget);
+  checkBudget(declared, options.budget);
+  const decoded = await format.decode(source, declared);
+  const upright = displayedSize(decoded.bitmap, decoded.orientation);
+
+  const planned = boxes.map((box) => ({ box, ...fitInside(upright, box) }));
+  const largestFirst = [...planned].sort((a, b) => b.width * b.height - a.width * a.height);
+  const bodies = new Map<string, Buffer>();
+  let current = decoded.bitmap;
+  let orientation = decoded.orientation;
+  let output: OutputFormat | undefined;
+  for (const { width, height } of largestFirst) {
+    const size = `${width}x${height}`;
+    if (bodies.has(size)) continue;
+    current = shrink(current, { width, height }, orientation);
+    orientation = 1;
+    if (!output) {
+      if (decoded.iccProfile) current = await (await import('./colour')).convertToSrgb(current, decoded.iccProfile);
+      output =
+        options.outputFormat !== 'auto'
+          ? options.outputFormat
+          : decoded.hasAlpha && hasTransparency(current)
+            ? 'png'
+            : 'jpeg';
+    }
+    bodies.set(size, await encodeThumbnail(current, output, options.quality));
+  }
+  return planned.map(({ box, width, height }) => ({
+    box,
+    width,
+    height,
+    format: output!,
+    contentType: CONTENT_TYPES[output!],
+    body: bodies.get(`${width}x${height}`)!,
+  }));
+}
