@@ -23,6 +23,11 @@ export type FailureCode =
   | 'too-many-scans'
   /** PNG image data that inflates to more than its header can account for. */
   | 'inflated-size-exceeded'
+  /**
+   * Compressed image data (GIF LZW, TIFF strips) far longer than any encoder writes for the pixels the
+   * header declares: decoding it would be work for nothing.
+   */
+  | 'excess-compressed-data'
   | 'key-too-long';
 
 /**
