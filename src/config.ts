@@ -1,5 +1,9 @@
+import type { RedriveLimits } from './redrive/types';
 import type { ThumbnailSettings } from './thumbnail/create-thumbnails';
+import type { RenderLimits } from './thumbnail/render-worker';
 import type { RetryPolicy } from './thumbnail/retry-backoff';
+import { isOutputFormatSetting, OUTPUT_FORMATS } from './images/output-formats';
+import type { OutputFormatSetting } from './images/types';
 import { parseBoxSizes } from './thumbnail/sizes';
 
 /** The environment is missing a setting or holds one that makes no sense; names the variable. */
@@ -10,7 +14,18 @@ export class ConfigError extends Error {
 type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_THUMBNAIL_SIZES = '75x75,125x125,1280x720';
-export const DEFAULT_JPEG_QUALITY = 80;
+/** JPEG for opaque images, PNG where there is transparency. */
+export const DEFAULT_THUMBNAIL_FORMAT: OutputFormatSetting = 'auto';
+/** Quality (1-100) of JPEG, WebP and AVIF thumbnails. */
+export const DEFAULT_THUMBNAIL_QUALITY = 80;
+/** Memory assumed when not on Lambda (AWS_LAMBDA_FUNCTION_MEMORY_SIZE unset): the deployed size. */
+export const DEFAULT_FUNCTION_MEMORY_MB = 1024;
+/**
+ * Share of the function's memory one decode may need by its estimate (src/images/budget.ts). The rest
+ * holds the runtime, the bundle and the compiled codecs (115 MiB measured) and the thumbnails being
+ * written. At 1024 MB: 768 MiB, which admits a 50 MP progressive JPEG (about 670 MiB, measured).
+ */
+export const DECODE_BUDGET_SHARE = 0.75;
 /** 50 megapixels: about 200 MB once decoded to RGBA. */
 export const DEFAULT_MAX_IMAGE_PIXELS = 50_000_000;
 /** 50 MiB: far above any camera JPEG, and small enough to hold in memory next to the decoded image. */
@@ -18,8 +33,32 @@ export const DEFAULT_MAX_IMAGE_BYTES = 50 * 1024 * 1024;
 /** A failed message is retried after 10 s, then 20 s, 40 s, ... (see thumbnail/retry-backoff.ts). */
 export const DEFAULT_RETRY_BASE_DELAY_SECONDS = 10;
 export const DEFAULT_RETRY_MAX_DELAY_SECONDS = 300;
+/**
+ * A render (decode, resize, encode) running longer is stopped and its message dead-lettered
+ * (`render-timed-out`). A 50 MP JPEG, the pixel limit, renders in about 2 s at 1024 MB.
+ */
+export const DEFAULT_RENDER_BUDGET_MS = 15_000;
+/** Heap of the render worker; image pixels live outside it (Buffers, WebAssembly memory). */
+export const DEFAULT_RENDER_WORKER_MAX_HEAP_MB = 256;
+/**
+ * A record starts only while the invocation has its render budget plus this much left: time for the
+ * record's reads and writes and for reporting the batch (dead letters, retry delays) before the timeout.
+ */
+export const DEFAULT_INVOCATION_HEADROOM_MS = 10_000;
+/**
+ * A redrive starts no batch after this long: `sls invoke` gives up on its socket after 120 s and invokes
+ * again, so a run returns its summary ("run it again") well before that (function timeout: 110 s).
+ */
+export const DEFAULT_REDRIVE_TIME_BUDGET_MS = 90_000;
 /** Redrive stops starting new batches once the invocation has less time left than this. */
 export const DEFAULT_REDRIVE_TIME_RESERVE_MS = 10_000;
+/** A dry run looks at up to this many dead letters (10 receives), for its reasons and samples. */
+export const REDRIVE_DRY_RUN_LOOK_AT = 100;
+/** What a dry run looks at is hidden for at most this long: it is made visible again as the run ends. */
+export const REDRIVE_DRY_RUN_HOLD_SECONDS = 20;
+export const REDRIVE_MAX_SAMPLES = 10;
+/** Long polling, so that an empty receive means an empty queue. */
+export const REDRIVE_WAIT_TIME_SECONDS = 1;
 
 function required(env: Env, name: string): string {
   const value = env[name]?.trim();
@@ -37,10 +76,26 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
+function outputFormat(env: Env): OutputFormatSetting {
+  const value = env.THUMBNAIL_FORMAT?.trim().toLowerCase() || DEFAULT_THUMBNAIL_FORMAT;
+  if (!isOutputFormatSetting(value)) {
+    throw new ConfigError(`THUMBNAIL_FORMAT must be auto, ${OUTPUT_FORMATS.join(', ')}; got "${value}"`);
+  }
+  return value;
+}
+
+/** The decode budget follows the function's memory, which Lambda states in AWS_LAMBDA_FUNCTION_MEMORY_SIZE. */
+function defaultDecodeBytes(env: Env): number {
+  const memoryMb = integer(env, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', DEFAULT_FUNCTION_MEMORY_MB, 128, 10_240);
+  return Math.floor(memoryMb * 2 ** 20 * DECODE_BUDGET_SHARE);
+}
+
 export interface ThumbnailConfig extends ThumbnailSettings {
   readonly imagesQueueUrl: string;
   readonly deadLetterQueueUrl: string;
   readonly retry: RetryPolicy;
+  readonly render: RenderLimits;
+  readonly invocationHeadroomMs: number;
 }
 
 export function loadThumbnailConfig(env: Env = process.env): ThumbnailConfig {
@@ -54,9 +109,11 @@ export function loadThumbnailConfig(env: Env = process.env): ThumbnailConfig {
   return {
     thumbnailsBucket: required(env, 'THUMBNAILS_BUCKET'),
     sizes,
-    jpegQuality: integer(env, 'JPEG_QUALITY', DEFAULT_JPEG_QUALITY, 1, 100),
+    outputFormat: outputFormat(env),
+    quality: integer(env, 'THUMBNAIL_QUALITY', DEFAULT_THUMBNAIL_QUALITY, 1, 100),
     maxImageBytes: integer(env, 'MAX_IMAGE_BYTES', DEFAULT_MAX_IMAGE_BYTES, 1, Number.MAX_SAFE_INTEGER),
     maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', DEFAULT_MAX_IMAGE_PIXELS, 1, Number.MAX_SAFE_INTEGER),
+    maxDecodeBytes: integer(env, 'MAX_DECODE_BYTES', defaultDecodeBytes(env), 1, Number.MAX_SAFE_INTEGER),
     imagesQueueUrl: required(env, 'IMAGES_QUEUE_URL'),
     deadLetterQueueUrl: required(env, 'DEAD_LETTER_QUEUE_URL'),
     retry: {
@@ -64,19 +121,32 @@ export function loadThumbnailConfig(env: Env = process.env): ThumbnailConfig {
       // SQS's own ceiling for a visibility timeout is 12 hours.
       maxDelaySeconds: integer(env, 'RETRY_MAX_DELAY_SECONDS', DEFAULT_RETRY_MAX_DELAY_SECONDS, 0, 43_200),
     },
+    render: {
+      // Lambda's longest timeout is 15 minutes.
+      budgetMs: integer(env, 'RENDER_BUDGET_MS', DEFAULT_RENDER_BUDGET_MS, 1, 900_000),
+      maxHeapMb: integer(env, 'RENDER_WORKER_MAX_HEAP_MB', DEFAULT_RENDER_WORKER_MAX_HEAP_MB, 16, 10_240),
+    },
+    invocationHeadroomMs: integer(env, 'INVOCATION_HEADROOM_MS', DEFAULT_INVOCATION_HEADROOM_MS, 0, 900_000),
   };
 }
 
 export interface RedriveConfig {
   readonly deadLetterQueueUrl: string;
   readonly imagesQueueUrl: string;
-  readonly timeReserveMs: number;
+  readonly limits: RedriveLimits;
 }
 
 export function loadRedriveConfig(env: Env = process.env): RedriveConfig {
   return {
     deadLetterQueueUrl: required(env, 'DEAD_LETTER_QUEUE_URL'),
     imagesQueueUrl: required(env, 'IMAGES_QUEUE_URL'),
-    timeReserveMs: integer(env, 'REDRIVE_TIME_RESERVE_MS', DEFAULT_REDRIVE_TIME_RESERVE_MS, 0, 900_000),
+    limits: {
+      timeBudgetMs: integer(env, 'REDRIVE_TIME_BUDGET_MS', DEFAULT_REDRIVE_TIME_BUDGET_MS, 1, 900_000),
+      timeReserveMs: integer(env, 'REDRIVE_TIME_RESERVE_MS', DEFAULT_REDRIVE_TIME_RESERVE_MS, 0, 900_000),
+      dryRunLookAt: REDRIVE_DRY_RUN_LOOK_AT,
+      dryRunHoldSeconds: REDRIVE_DRY_RUN_HOLD_SECONDS,
+      maxSamples: REDRIVE_MAX_SAMPLES,
+      waitTimeSeconds: REDRIVE_WAIT_TIME_SECONDS,
+    },
   };
 }

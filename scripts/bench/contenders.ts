@@ -5,11 +5,12 @@
  */
 import type { BoxSize, Dimensions } from '../../src/thumbnail/sizes';
 import { fitInside } from '../../src/thumbnail/sizes';
+import { DEFAULT_MAX_IMAGE_PIXELS, DEFAULT_THUMBNAIL_QUALITY, loadThumbnailConfig } from '../../src/config';
 
 export const CONTENDER_NAMES = ['naive-jimp', 'pipeline', 'sharp'] as const;
 export type ContenderName = (typeof CONTENDER_NAMES)[number];
 
-export const JPEG_QUALITY = 80;
+export const JPEG_QUALITY = DEFAULT_THUMBNAIL_QUALITY;
 
 export interface Thumbnail extends Dimensions {
   readonly label: string;
@@ -39,23 +40,34 @@ async function naiveJimp(): Promise<Contender> {
 
 /** The project's own transform, exactly as the Lambda calls it. */
 async function pipeline(): Promise<Contender> {
-  const { renderThumbnails } = await import('../../src/thumbnail/transform');
+  const { renderThumbnails } = await import('../../src/images/render');
+  // The deployed defaults: output format, quality and the decode budget of a 1024 MB function.
+  const settings = loadThumbnailConfig({
+    THUMBNAILS_BUCKET: 'bench',
+    IMAGES_QUEUE_URL: 'q',
+    DEAD_LETTER_QUEUE_URL: 'd',
+  });
+  const options = {
+    outputFormat: settings.outputFormat,
+    quality: settings.quality,
+    budget: { maxPixels: DEFAULT_MAX_IMAGE_PIXELS, maxBytes: settings.maxDecodeBytes },
+  };
   return async (source, boxes) => {
-    const rendered = await renderThumbnails(source, boxes, { jpegQuality: JPEG_QUALITY });
+    const rendered = await renderThumbnails(source, boxes, options);
     return rendered.map(({ box, width, height, body }) => ({ label: box.label, width, height, body }));
   };
 }
 
 /**
  * libvips through sharp, as a reference: decode once (EXIF-oriented) into raw pixels, then resize those to
- * exactly the dimensions fitInside plans and encode like the pipeline does (JPEG q80 for JPEG, else PNG).
+ * exactly the dimensions fitInside plans and encode like the pipeline does (PNG with alpha, else JPEG q80).
  * sharp's operation cache is off so that repeated runs on the same bytes cannot be served from it.
  */
 async function sharpReference(): Promise<Contender> {
   const { default: sharp } = await import('sharp');
   sharp.cache(false);
   return async (source, boxes) => {
-    const { format } = await sharp(source).metadata();
+    const { hasAlpha } = await sharp(source).metadata();
     const { data, info } = await sharp(source).rotate().raw().toBuffer({ resolveWithObject: true });
     const raw = { width: info.width, height: info.height, channels: info.channels };
     const thumbnails: Thumbnail[] = [];
@@ -63,7 +75,8 @@ async function sharpReference(): Promise<Contender> {
       const { width, height } = fitInside(raw, box);
       const resized = sharp(data, { raw }).resize(width, height, { fit: 'fill' });
       const body =
-        format === 'jpeg' ? await resized.jpeg({ quality: JPEG_QUALITY }).toBuffer() : await resized.png().toBuffer();
+        // As the pipeline's `auto` output: JPEG unless the image has an alpha channel.
+        hasAlpha ? await resized.png().toBuffer() : await resized.jpeg({ quality: JPEG_QUALITY }).toBuffer();
       thumbnails.push({ label: box.label, width, height, body });
     }
     return thumbnails;

@@ -2,15 +2,6 @@ import { encodeJpeg } from './codecs/mozjpeg';
 import { encodePng } from './codecs/png';
 import type { OutputFormat, RgbaBitmap } from './types';
 
-export const CONTENT_TYPES: Record<OutputFormat, string> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  avif: 'image/avif',
-};
-
-export const EXTENSIONS: Record<OutputFormat, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif' };
-
 /**
  * Encodes a thumbnail. JPEG and PNG codecs are part of every cold start's first image anyway; WebP and
  * AVIF encoders load on first use, so a deployment that does not write them never pays for them.

@@ -1,8 +1,9 @@
 import { Jimp } from 'jimp';
 import { shrinkByBoxFilter } from './box-filter';
 import { checkBudget } from './budget';
-import { CONTENT_TYPES, encodeThumbnail } from './encode';
+import { encodeThumbnail } from './encode';
 import { detectFormat } from './formats/registry';
+import { CONTENT_TYPES } from './output-formats';
 import { applyOrientation, displayedSize, isSideways } from './orientation';
 import type { DecodeBudget, OutputFormat, OutputFormatSetting, RgbaBitmap } from './types';
 import { fitInside, type BoxSize, type Dimensions } from '../thumbnail/sizes';

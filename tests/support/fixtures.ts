@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { photoLikePixels } from './sample-images';
 
@@ -27,11 +28,12 @@ export const fixtures = {
       .toBuffer(),
 };
 
-/** A valid PNG whose IHDR claims `width` x `height`: a decompression bomb's header, a few KB in all. */
+/** A valid PNG whose IHDR claims `width` x `height` (its CRC fixed): a decompression bomb's header, a few KB in all. */
 export async function pngDeclaring(width: number, height: number): Promise<Buffer> {
   const png = Buffer.from(await fixtures.png());
   png.writeUInt32BE(width, 16);
   png.writeUInt32BE(height, 20);
+  png.writeUInt32BE(crc32(png.subarray(12, 29)) >>> 0, 29);
   return png;
 }
 

@@ -7,10 +7,23 @@ describe('loadThumbnailConfig', () => {
     const config = loadThumbnailConfig({ THUMBNAILS_BUCKET: 'thumbs', ...queues });
     expect(config.thumbnailsBucket).toBe('thumbs');
     expect(config.sizes.map((box) => box.label)).toEqual(['75x75', '125x125', '1280x720']);
-    expect(config.jpegQuality).toBe(80);
+    expect([config.outputFormat, config.quality]).toEqual(['auto', 80]);
     expect(config.retry).toEqual({ baseDelaySeconds: 10, maxDelaySeconds: 300 });
     expect(config.maxImageBytes).toBe(50 * 1024 * 1024);
     expect(config.maxImagePixels).toBe(50_000_000);
+    // 75% of the 1024 MB the function is deployed with.
+    expect(config.maxDecodeBytes).toBe(Math.floor(1024 * 2 ** 20 * 0.75));
+  });
+
+  it('derives the decode budget from the memory Lambda gives the function, unless MAX_DECODE_BYTES is set', () => {
+    const base = { THUMBNAILS_BUCKET: 'thumbs', ...queues };
+    expect(loadThumbnailConfig({ ...base, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '2048' }).maxDecodeBytes).toBe(
+      Math.floor(2048 * 2 ** 20 * 0.75),
+    );
+    expect(
+      loadThumbnailConfig({ ...base, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '2048', MAX_DECODE_BYTES: '1000' })
+        .maxDecodeBytes,
+    ).toBe(1000);
   });
 
   it('reads sizes and quality from the environment', () => {
@@ -20,11 +33,13 @@ describe('loadThumbnailConfig', () => {
       THUMBNAIL_SIZES: '10x20',
       MAX_IMAGE_BYTES: '1000',
       MAX_IMAGE_PIXELS: '2000',
-      JPEG_QUALITY: '65',
+      THUMBNAIL_QUALITY: '65',
+      THUMBNAIL_FORMAT: 'WebP',
       RETRY_BASE_DELAY_SECONDS: '1',
     });
     expect(config.sizes).toEqual([{ width: 10, height: 20, label: '10x20' }]);
-    expect(config.jpegQuality).toBe(65);
+    expect(config.quality).toBe(65);
+    expect(config.outputFormat).toBe('webp');
     expect(config.retry.baseDelaySeconds).toBe(1);
     expect([config.maxImageBytes, config.maxImagePixels]).toEqual([1000, 2000]);
   });
@@ -39,8 +54,12 @@ describe('loadThumbnailConfig', () => {
       'THUMBNAIL_SIZES: "big" is not of the form WIDTHxHEIGHT',
     ],
     [
-      { THUMBNAILS_BUCKET: 't', ...queues, JPEG_QUALITY: '101' },
-      'JPEG_QUALITY must be a whole number from 1 to 100, got "101"',
+      { THUMBNAILS_BUCKET: 't', ...queues, THUMBNAIL_QUALITY: '101' },
+      'THUMBNAIL_QUALITY must be a whole number from 1 to 100, got "101"',
+    ],
+    [
+      { THUMBNAILS_BUCKET: 't', ...queues, THUMBNAIL_FORMAT: 'gif' },
+      'THUMBNAIL_FORMAT must be auto, jpeg, png, webp, avif',
     ],
   ])('names the variable that is wrong in %j', (env, message) => {
     expect(() => loadThumbnailConfig(env)).toThrow(ConfigError);

@@ -1,4 +1,4 @@
-import { createInflate, inflateSync } from 'node:zlib';
+import { crc32, createInflate, inflateSync } from 'node:zlib';
 import { ImageTooLargeError, UnreadableImageError } from '../../errors';
 import { decodePng } from '../codecs/png';
 import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
@@ -59,7 +59,11 @@ function readStructure(bytes: Buffer): PngStructure {
     const length = bytes.readUInt32BE(at);
     const type = bytes.toString('latin1', at + 4, at + 8);
     const data = bytes.subarray(at + 8, at + 8 + length);
-    if (data.length < length) throw corrupt(`the ${type} chunk runs past the end of the file`);
+    if (at + 12 + length > bytes.length) throw corrupt(`the ${type} chunk runs past the end of the file`);
+    // The decoder does not check CRCs; a damaged file is better refused than drawn with garbage.
+    if (crc32(bytes.subarray(at + 4, at + 8 + length)) >>> 0 !== bytes.readUInt32BE(at + 8 + length)) {
+      throw corrupt(`the ${type} chunk fails its CRC check`);
+    }
     if (type === 'IHDR') {
       if (length < 13) throw corrupt('short IHDR chunk');
       header = {

@@ -1,13 +1,27 @@
 import { UnreadableImageError } from '../../errors';
 import type { ImageFormat } from '../types';
+import { avifFormat } from './avif';
+import { bmpFormat } from './bmp';
+import { gifFormat } from './gif';
+import { heicFormat } from './heic';
 import { jpegFormat } from './jpeg';
 import { pngFormat } from './png';
+import { webpFormat } from './webp';
 
 /**
  * Every format the decode layer reads, tried in this order by signature. Format modules load their
  * codecs lazily, so listing one here costs nothing until a file of that format arrives.
  */
-export const FORMATS: readonly ImageFormat[] = [jpegFormat, pngFormat];
+export const FORMATS: readonly ImageFormat[] = [
+  jpegFormat,
+  pngFormat,
+  webpFormat,
+  // Both are HEIF containers: each sniffs the brands and the primary item's codec, so exactly one claims a file.
+  avifFormat,
+  heicFormat,
+  gifFormat,
+  bmpFormat,
+];
 
 export const SUPPORTED_FORMATS = FORMATS.map((format) => format.name.toUpperCase()).join(', ');
 

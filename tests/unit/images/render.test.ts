@@ -1,18 +1,22 @@
 import { parseBoxSizes } from '../../../src/thumbnail/sizes';
 import { UnreadableImageError } from '../../../src/errors';
-import { renderThumbnails } from '../../../src/thumbnail/transform';
+import { renderThumbnails, type RenderOptions } from '../../../src/images/render';
 import { Jimp, JimpMime } from 'jimp';
+import sharp from 'sharp';
 import {
   decode,
   makeExifRotatedJpeg,
   makeJpeg,
   makePngWithAlpha,
+  photoLikePixels,
   pixelAt,
   withExifOrientation,
 } from '../../support/sample-images';
 import { differenceFromLibvips, fixtures, pngDeclaring, pngWithBadCrc } from '../../support/fixtures';
+import { buildPng } from '../../support/png-bytes';
 
-const options = { jpegQuality: 80 };
+const budget = { maxPixels: 50_000_000, maxBytes: 768 * 2 ** 20 };
+const options: RenderOptions = { outputFormat: 'auto', quality: 80, budget };
 const defaultSizes = parseBoxSizes('75x75,125x125,1280x720');
 
 describe('renderThumbnails', () => {
@@ -30,6 +34,29 @@ describe('renderThumbnails', () => {
       const decoded = await decode(thumbnail.body);
       expect(decoded.mime).toBe('image/jpeg');
       expect([decoded.bitmap.width, decoded.bitmap.height]).toEqual([thumbnail.width, thumbnail.height]);
+    }
+  });
+
+  it('makes an opaque PNG a JPEG thumbnail, and keeps PNG where there is transparency (auto)', async () => {
+    const opaque = await sharp(photoLikePixels(200, 100, 2), { raw: { width: 200, height: 100, channels: 4 } })
+      .png()
+      .toBuffer(); // an alpha channel, every pixel opaque
+    const [thumbnail] = await renderThumbnails(opaque, parseBoxSizes('50x50'), options);
+    expect(thumbnail).toMatchObject({ format: 'jpeg', contentType: 'image/jpeg' });
+  });
+
+  it.each([
+    ['jpeg', 'image/jpeg'],
+    ['png', 'image/png'],
+    ['webp', 'image/webp'],
+    ['avif', 'image/avif'],
+  ] as const)('writes %s when thumbnailFormat says so', async (outputFormat, contentType) => {
+    const thumbnails = await renderThumbnails(await makeJpeg(300, 200), defaultSizes, { ...options, outputFormat });
+    for (const thumbnail of thumbnails) {
+      expect(thumbnail).toMatchObject({ format: outputFormat, contentType });
+      const metadata = await sharp(thumbnail.body).metadata();
+      expect(metadata.format).toBe(outputFormat === 'avif' ? 'heif' : outputFormat);
+      expect([metadata.width, metadata.height]).toEqual([thumbnail.width, thumbnail.height]);
     }
   });
 
@@ -62,16 +89,17 @@ describe('renderThumbnails on every kind of input', () => {
   const box = parseBoxSizes('100x100');
 
   // Decodable: each becomes a 100x75 thumbnail whose pixels match libvips' rendering of the same file.
+  // Opaque images come out as JPEG, whatever they came in as (`auto`).
   it.each([
     ['a baseline JPEG', fixtures.jpeg, 'jpeg', 3],
     ['a progressive JPEG', fixtures.progressiveJpeg, 'jpeg', 3],
     ['a grayscale JPEG', fixtures.grayscaleJpeg, 'jpeg', 3],
-    // jpeg-js converts CMYK without colour management, so colours shift a little next to libvips'.
-    ['a CMYK JPEG', fixtures.cmykJpeg, 'jpeg', 20],
-    ['a 16-bit PNG', fixtures.png16, 'png', 3],
-    ['a TIFF', fixtures.tiff, 'png', 3],
+    ['a CMYK JPEG', fixtures.cmykJpeg, 'jpeg', 3],
+    ['a 16-bit PNG', fixtures.png16, 'jpeg', 3],
+    ['a TIFF', fixtures.tiff, 'jpeg', 3],
     // The first frame: the second is the negative, which would differ by ~100.
-    ['an animated GIF (first frame)', fixtures.animatedGif, 'png', 3],
+    ['an animated GIF (first frame)', fixtures.animatedGif, 'jpeg', 3],
+    ['a WebP', fixtures.webp, 'jpeg', 3],
   ] as const)('renders %s', async (_label, fixture, format, maxDifference) => {
     const source = await fixture();
     const [thumbnail] = await renderThumbnails(source, box, options);
@@ -80,9 +108,9 @@ describe('renderThumbnails on every kind of input', () => {
     expect(await differenceFromLibvips(source, { ...image.bitmap })).toBeLessThan(maxDifference);
   });
 
-  it('renders a BMP as PNG', async () => {
+  it('renders a BMP', async () => {
     const bmp = await new Jimp({ width: 40, height: 20, color: 0x336699ff }).getBuffer(JimpMime.bmp);
-    const [thumbnail] = await renderThumbnails(bmp, box, options);
+    const [thumbnail] = await renderThumbnails(bmp, box, { ...options, outputFormat: 'png' });
     expect(thumbnail).toMatchObject({ width: 40, height: 20, format: 'png', contentType: 'image/png' });
     expect(pixelAt(await decode(thumbnail!.body), 10, 10)).toEqual({ r: 0x33, g: 0x66, b: 0x99, a: 255 });
   });
@@ -95,7 +123,11 @@ describe('renderThumbnails on every kind of input', () => {
   it.each([
     ['an empty object', async () => Buffer.alloc(0), 'empty-object'],
     ['a text file named .jpg', async () => Buffer.from('this is not an image'), 'unsupported-format'],
-    ['a WebP image', fixtures.webp, 'unsupported-format'],
+    [
+      'an SVG image',
+      async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'),
+      'unsupported-format',
+    ],
     ['a truncated JPEG', async () => (await fixtures.jpeg()).subarray(0, 2000), 'corrupt-image'],
     ['a truncated PNG', async () => (await fixtures.png()).subarray(0, 5000), 'corrupt-image'],
     ['a PNG with a bad CRC', pngWithBadCrc, 'corrupt-image'],
@@ -107,9 +139,19 @@ describe('renderThumbnails on every kind of input', () => {
 
   it('rejects a decompression bomb from its header, before decoding', async () => {
     const bomb = await pngDeclaring(100_000, 100_000);
-    await expect(renderThumbnails(bomb, box, { ...options, maxPixels: 50_000_000 })).rejects.toMatchObject({
+    await expect(renderThumbnails(bomb, box, options)).rejects.toMatchObject({
       name: 'ImageTooLargeError',
       code: 'too-many-pixels',
+    });
+  });
+
+  it('refuses an image whose decode would exceed the memory budget, counting its bit depth', async () => {
+    // 16-bit RGBA, 5000x5000: within the pixel limit, but not within a 256 MiB decode budget.
+    const deep = buildPng({ width: 5000, height: 5000, bitDepth: 16, colourType: 6 }, Buffer.alloc(16));
+    const small = { ...options, budget: { maxPixels: 50_000_000, maxBytes: 256 * 2 ** 20 } };
+    await expect(renderThumbnails(deep, box, small)).rejects.toMatchObject({
+      name: 'ImageTooLargeError',
+      code: 'over-memory-budget',
     });
   });
 });
