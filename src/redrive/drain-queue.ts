@@ -1,143 +1,168 @@
 import {
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   type Message,
-  type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { changeVisibility, SQS_BATCH_SIZE } from '../aws/change-visibility';
 import { describeError } from '../errors';
-import { FAILURE_CODE_ATTRIBUTE } from '../thumbnail/dead-letter';
-
-export type StopReason = 'empty' | 'max-messages' | 'time-budget' | 'error';
-
-export interface RedriveSummary {
-  readonly dryRun: boolean;
-  /** Messages received from the dead-letter queue in this run. */
-  readonly found: number;
-  /** Messages sent to the images queue. */
-  readonly moved: number;
-  /** Messages whose send failed; they stay in the dead-letter queue. */
-  readonly failed: number;
-  /**
-   * Messages sent but not deleted from the dead-letter queue: a later redrive sends them again.
-   * Duplicates are harmless because thumbnails are written idempotently.
-   */
-  readonly notDeleted: number;
-  /**
-   * Messages that reached the dead-letter queue after this run started (new failures, or moved
-   * messages that failed again). They are left for a later run: moving them again would ping-pong a
-   * message that still fails between the queues until the time budget runs out.
-   */
-  readonly arrivedDuringRun: number;
-  /**
-   * Found messages by why they failed: the `failure-code` attribute the thumbnail function attaches
-   * to permanent failures, or `retries-exhausted` for messages SQS moved after maxReceiveCount receives.
-   */
-  readonly reasons: Record<string, number>;
-  readonly stoppedBecause: StopReason;
-  readonly error?: string;
-}
+import type { Clock } from './clock';
+import { reasonOf, receiveAttributes, requeueAttributes, sampleOf, sentAt } from './dead-letter-message';
+import { RateLimit } from './rate-limit';
+import type { RedriveRequest } from './request';
+import type { RedriveLimits, RedriveSample, RedriveSummary, StopReason } from './types';
 
 export interface DrainOptions {
   readonly sqs: SQSClient;
   readonly sourceQueueUrl: string;
   readonly targetQueueUrl: string;
-  readonly dryRun: boolean;
-  readonly maxMessages: number | undefined;
-  /** Asked before every batch; false stops the drain (e.g. the invocation's time is running out). */
-  readonly hasTimeLeft: () => boolean;
-  /** Clock, in epoch milliseconds, compared with SQS's SentTimestamp. */
-  readonly now?: () => number;
-  /**
-   * How long received messages stay hidden; at least the length of a run, so none is seen twice in one.
-   * Whatever a run receives but does not move is made visible again when it ends.
-   */
-  readonly visibilityTimeoutSeconds?: number;
-  /** Long polling: an empty answer then means the queue is really empty, not that a host was missed. */
-  readonly waitTimeSeconds?: number;
+  readonly request: RedriveRequest;
+  readonly limits: RedriveLimits;
+  readonly clock: Clock;
+  /** The invocation's remaining time in ms (Lambda's context.getRemainingTimeInMillis). */
+  readonly remainingMs: () => number;
 }
 
-/** The reason of a dead-letter message that carries none: SQS moved it after maxReceiveCount receives. */
-export const RETRIES_EXHAUSTED = 'retries-exhausted';
+/** SQS's longest visibility timeout, 12 hours. */
+const MAX_VISIBILITY_SECONDS = 43_200;
 
-/** The redrive function's timeout: a message received once stays hidden for the rest of the run. */
-const DEFAULT_HOLD_SECONDS = 300;
-
-/** SQS does not carry list values yet; the data type and scalar value are the whole attribute. */
-function copyAttributes(
-  attributes: Record<string, MessageAttributeValue> | undefined,
-): Record<string, MessageAttributeValue> | undefined {
-  if (!attributes || Object.keys(attributes).length === 0) return undefined;
-  return Object.fromEntries(
-    Object.entries(attributes).map(([name, value]) => [
-      name,
-      { DataType: value.DataType, StringValue: value.StringValue, BinaryValue: value.BinaryValue },
-    ]),
-  );
-}
-
-class Tally {
+class Run {
   found = 0;
   moved = 0;
   failed = 0;
   notDeleted = 0;
+  notMatching = 0;
   arrivedDuringRun = 0;
   reasons: Record<string, number> = {};
+  samples: RedriveSample[] = [];
+  /** Messages received, repeats included. */
+  received = 0;
+  /** MessageIds looked at: a message made visible again (not matching) may be received again. */
+  readonly seen = new Set<string>();
+  /** Received, not moved, and hidden until the run ends; then made visible again. */
+  readonly held: Message[] = [];
 
-  count(messages: Message[]): void {
-    this.found += messages.length;
-    for (const message of messages) {
-      const reason = message.MessageAttributes?.[FAILURE_CODE_ATTRIBUTE]?.StringValue ?? RETRIES_EXHAUSTED;
-      this.reasons[reason] = (this.reasons[reason] ?? 0) + 1;
-    }
+  get attempted(): number {
+    return this.moved + this.failed;
+  }
+}
+
+function nextStep(summary: Omit<RedriveSummary, 'next'>): string {
+  if (summary.dryRun) {
+    return summary.inQueueAtStart === 0 && summary.found === 0
+      ? 'nothing to move'
+      : 'dry run, nothing moved: run it again without "dryRun" to move them';
+  }
+  switch (summary.stoppedBecause) {
+    case 'time-budget':
+      return 'time budget used: run it again to move the rest';
+    case 'max-messages':
+      return 'maxMessages reached: run it again to move more';
+    case 'error':
+      return 'stopped by an error: fix it, then run it again';
+    default:
+      if (summary.failed > 0) return 'some sends failed: run it again';
+      if (summary.stoppedBecause === 'all-seen') {
+        return 'every message there at the start was looked at; run it again if the queue was still filling';
+      }
+      return summary.arrivedDuringRun > 0
+        ? 'done; messages that arrived during the run are left for a later run'
+        : 'done';
   }
 }
 
 /**
- * Moves messages from `sourceQueueUrl` to `targetQueueUrl`, at least once and never lossy: a batch is
- * sent first, and only the entries SQS confirms as sent are deleted from the source. Stops when the
- * source is empty, `maxMessages` have been handled, time runs low, or SQS refuses a whole call.
+ * Moves dead letters back to the images queue, or in a dry run counts them and shows a few.
+ *
+ * At least once and never lossy: a batch is sent first, and only the entries SQS confirms as sent are
+ * deleted from the source. Returns within the time budget whatever the queue holds (`sls invoke` gives up
+ * after 120 s and invokes again), with "run it again" in `next` when there may be more to move. What it
+ * receives but does not move stays hidden only as long as needed: messages not matching failureCodes are
+ * made visible again at once; those that arrived during the run or that SQS refused to send, until the
+ * run ends; a dry run hides what it looks at for seconds and reads the total from the queue's attributes.
  */
 export async function drainQueue(options: DrainOptions): Promise<RedriveSummary> {
-  const { sqs, sourceQueueUrl, dryRun } = options;
-  const tally = new Tally();
-  const startedAt = (options.now ?? Date.now)();
-  // Messages received but not moved (all of them in a dry run; those that arrived during the run; those
-  // SQS refused to send) stay hidden until the end, so none is seen twice, and are then released.
-  const held: Message[] = [];
+  const { sqs, sourceQueueUrl, request, limits, clock } = options;
+  const run = new Run();
+  const startedAt = clock.now();
+  const remainingMs = options.remainingMs();
+  const deadline = startedAt + Math.min(limits.timeBudgetMs, remainingMs - limits.timeReserveMs);
+  // Long enough that nothing received is seen twice in this run: the run cannot outlive the invocation.
+  const hold = request.dryRun
+    ? limits.dryRunHoldSeconds
+    : Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, Math.ceil(remainingMs / 1_000)));
+  const rate = new RateLimit(request.perSecond);
+  const filter = request.failureCodes;
+  const maxMessages = request.maxMessages ?? Infinity;
+  let inQueueAtStart = 0;
 
   const finish = async (stoppedBecause: StopReason, error?: unknown): Promise<RedriveSummary> => {
-    // Made visible again at once: they were only counted, or are left for a later run.
-    await changeVisibility(
-      sqs,
-      sourceQueueUrl,
-      held.map((message) => ({ receiptHandle: message.ReceiptHandle, visibilityTimeoutSeconds: 0 })),
-    );
-    return {
-      dryRun,
-      ...tally,
+    let failure = error === undefined ? undefined : describeError(error);
+    try {
+      await release(run.held);
+    } catch (releaseError) {
+      failure = `${failure ? `${failure}; ` : ''}${run.held.length} message(s) not made visible again, they are after ${hold} s: ${describeError(releaseError)}`;
+    }
+    const summary = {
+      dryRun: request.dryRun,
+      ...(filter ? { failureCodes: filter } : {}),
+      inQueueAtStart,
+      found: run.found,
+      moved: run.moved,
+      failed: run.failed,
+      notDeleted: run.notDeleted,
+      notMatching: run.notMatching,
+      arrivedDuringRun: run.arrivedDuringRun,
+      reasons: run.reasons,
+      ...(request.dryRun ? { samples: run.samples } : {}),
       stoppedBecause,
-      ...(error === undefined ? {} : { error: describeError(error) }),
+      ...(failure === undefined ? {} : { error: failure }),
     };
+    return { ...summary, next: nextStep(summary) };
   };
 
+  const release = (messages: readonly Message[]) =>
+    changeVisibility(
+      sqs,
+      sourceQueueUrl,
+      messages.map((message) => ({ receiptHandle: message.ReceiptHandle, visibilityTimeoutSeconds: 0 })),
+    );
+
+  try {
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: sourceQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+    inQueueAtStart = Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+  } catch (error) {
+    return finish('error', error);
+  }
+
   for (;;) {
-    const remaining = (options.maxMessages ?? Infinity) - tally.found;
-    if (remaining <= 0) return finish('max-messages');
-    if (!options.hasTimeLeft()) return finish('time-budget');
+    let batch: number;
+    if (request.dryRun) {
+      batch = Math.min(SQS_BATCH_SIZE, limits.dryRunLookAt - run.received);
+      if (batch <= 0) return finish('sampled');
+    } else {
+      batch = rate.batchLimit(Math.min(SQS_BATCH_SIZE, maxMessages - run.attempted));
+      if (batch <= 0) return finish('max-messages');
+      // Messages not matching are visible again at once, so an empty receive may never come.
+      if (filter && run.found >= inQueueAtStart) return finish('all-seen');
+    }
+    const wait = Math.max(0, rate.earliest(batch) - clock.now());
+    if (clock.now() + wait >= deadline) return finish('time-budget');
+    if (wait > 0) await clock.sleep(wait);
 
     let messages: Message[];
     try {
       const received = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: sourceQueueUrl,
-          MaxNumberOfMessages: Math.min(SQS_BATCH_SIZE, remaining),
-          MessageAttributeNames: ['All'],
-          MessageSystemAttributeNames: ['SentTimestamp'],
-          VisibilityTimeout: options.visibilityTimeoutSeconds ?? DEFAULT_HOLD_SECONDS,
-          WaitTimeSeconds: options.waitTimeSeconds ?? 1,
+          MaxNumberOfMessages: batch,
+          ...receiveAttributes(),
+          VisibilityTimeout: hold,
+          WaitTimeSeconds: limits.waitTimeSeconds,
         }),
       );
       messages = received.Messages ?? [];
@@ -145,19 +170,44 @@ export async function drainQueue(options: DrainOptions): Promise<RedriveSummary>
       return finish('error', error);
     }
     if (messages.length === 0) return finish('empty');
-    const arrivedLater = (message: Message) => Number(message.Attributes?.SentTimestamp) >= startedAt;
-    const present = messages.filter((message) => !arrivedLater(message));
-    tally.arrivedDuringRun += messages.length - present.length;
-    held.push(...messages.filter(arrivedLater));
-    tally.count(present);
+    run.received += messages.length;
 
-    if (dryRun) {
-      held.push(...present);
-      continue;
+    const toMove: Message[] = [];
+    const toRelease: Message[] = [];
+    for (const message of messages) {
+      const id = message.MessageId ?? message.ReceiptHandle ?? '';
+      if (run.seen.has(id)) {
+        (request.dryRun ? run.held : toRelease).push(message);
+        continue;
+      }
+      run.seen.add(id);
+      if (sentAt(message) >= startedAt) {
+        run.arrivedDuringRun += 1;
+        run.held.push(message);
+        continue;
+      }
+      const reason = reasonOf(message);
+      run.found += 1;
+      run.reasons[reason] = (run.reasons[reason] ?? 0) + 1;
+      const matches = !filter || filter.includes(reason);
+      if (!matches) run.notMatching += 1;
+      if (request.dryRun) {
+        run.held.push(message);
+        if (matches && run.samples.length < limits.maxSamples) run.samples.push(sampleOf(message));
+      } else {
+        (matches ? toMove : toRelease).push(message);
+      }
     }
-    if (present.length === 0) continue;
-    const { unsent, error } = await moveBatch(options, present, tally);
-    held.push(...unsent);
+    try {
+      await release(toRelease);
+    } catch (error) {
+      run.held.push(...toRelease);
+      return finish('error', error);
+    }
+    if (toMove.length === 0) continue;
+    rate.record(toMove.length, clock.now());
+    const { unsent, error } = await moveBatch(options, toMove, run);
+    run.held.push(...unsent);
     if (error !== undefined) return finish('error', error);
   }
 }
@@ -169,7 +219,7 @@ export async function drainQueue(options: DrainOptions): Promise<RedriveSummary>
 async function moveBatch(
   options: DrainOptions,
   messages: Message[],
-  tally: Tally,
+  run: Run,
 ): Promise<{ unsent: Message[]; error?: unknown }> {
   const byId = new Map(messages.map((message, index) => [String(index), message]));
   let sent;
@@ -180,32 +230,31 @@ async function moveBatch(
         Entries: [...byId].map(([id, message]) => ({
           Id: id,
           MessageBody: message.Body,
-          MessageAttributes: copyAttributes(message.MessageAttributes),
+          MessageAttributes: requeueAttributes(message),
         })),
       }),
     );
   } catch (error) {
     // Nothing is known to be sent, so nothing is deleted: the batch stays in the source queue.
-    tally.failed += messages.length;
+    run.failed += messages.length;
     return { unsent: messages, error };
   }
-  const sentIds = (sent.Successful ?? []).map((entry) => entry.Id);
-  const unsent = [...byId].filter(([id]) => !sentIds.includes(id)).map(([, message]) => message);
-  tally.moved += sentIds.length;
-  tally.failed += unsent.length;
-  if (sentIds.length === 0) return { unsent };
+  const sentIds = new Set((sent.Successful ?? []).map((entry) => entry.Id));
+  const unsent = [...byId].filter(([id]) => !sentIds.has(id)).map(([, message]) => message);
+  run.moved += messages.length - unsent.length;
+  run.failed += unsent.length;
 
-  const toDelete = sentIds.flatMap((id) => {
-    const receiptHandle = id === undefined ? undefined : byId.get(id)?.ReceiptHandle;
-    return receiptHandle === undefined ? [] : [{ Id: id as string, ReceiptHandle: receiptHandle }];
-  });
+  const toDelete = [...byId]
+    .filter(([id, message]) => sentIds.has(id) && message.ReceiptHandle !== undefined)
+    .map(([id, message]) => ({ Id: id, ReceiptHandle: message.ReceiptHandle }));
+  if (toDelete.length === 0) return { unsent };
   try {
     const deleted = await options.sqs.send(
       new DeleteMessageBatchCommand({ QueueUrl: options.sourceQueueUrl, Entries: toDelete }),
     );
-    tally.notDeleted += deleted.Failed?.length ?? 0;
+    run.notDeleted += deleted.Failed?.length ?? 0;
   } catch (error) {
-    tally.notDeleted += toDelete.length;
+    run.notDeleted += toDelete.length;
     return { unsent, error };
   }
   return { unsent };

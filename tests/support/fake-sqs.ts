@@ -1,9 +1,14 @@
 import {
   ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
+  SendMessageCommand,
   SQSClient,
+  type BatchResultErrorEntry,
+  type Message,
   type MessageAttributeValue,
   type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
@@ -13,81 +18,197 @@ export interface FakeMessage {
   id: string;
   body: string;
   attributes?: Record<string, MessageAttributeValue>;
-  /** Hidden by a receive until visibility is changed back (the fake has no clock). */
-  hidden?: boolean;
-  receipt?: string;
-  /** SQS's SentTimestamp; messages given to fakeSqs were sent at 0. */
+  /** SQS's SentTimestamp, in the fake's clock; messages given to fakeSqs were sent at 0. */
   sentAt?: number;
+  /** ApproximateReceiveCount: receives so far (a dead letter SQS moved keeps its count). */
+  receiveCount?: number;
+  /** In flight until this time (fake clock, ms); visible from then on. */
+  invisibleUntil?: number;
+  /** The receipt handle of the latest receive; earlier ones are stale. */
+  receipt?: string;
 }
 
 export interface FakeQueues {
-  /** Messages by queue URL. */
+  /** Messages by queue URL, in the order they were sent. */
   queues: Map<string, FakeMessage[]>;
+  /** The fake clock, in ms. Only tests (and waits the fake models, see below) move it. */
+  now: number;
+  /** Added to the clock by every call, as the round trip to SQS would take. */
+  callLatencyMs: number;
   /** Entry ids (positions within a batch, as strings) whose send SQS should refuse, per call number. */
   failSendEntries: (call: number) => string[];
   /** Receipt handles whose deletion SQS should refuse. */
   failDeleteReceipts: Set<string>;
   sendError: Error | undefined;
   deleteError: Error | undefined;
+  changeVisibilityError: Error | undefined;
   /**
    * When set, every message sent is also put straight back into this queue, as if whatever consumes
    * the target queue failed it again at once (dead-lettering it).
    */
   echoSendsTo: string | undefined;
-  /** The time messages sent through the fake are stamped with. */
-  clock: number;
+}
+
+/** The visibility timeout of a queue created without one, used when a receive names none. */
+const DEFAULT_VISIBILITY_SECONDS = 30;
+const MAX_VISIBILITY_SECONDS = 43_200;
+
+/** An error shaped as the SDK throws it for SQS: its name is SQS's error code. */
+export function sqsError(code: string, message: string): Error {
+  return Object.assign(new Error(`${code}: ${message}`), { name: code });
+}
+
+function checkBatch(entries: readonly { Id?: string }[] | undefined): void {
+  if (!entries || entries.length === 0) throw sqsError('EmptyBatchRequest', 'no entries');
+  if (entries.length > 10) throw sqsError('TooManyEntriesInBatchRequest', `${entries.length} entries`);
+  if (new Set(entries.map((entry) => entry.Id)).size !== entries.length) {
+    throw sqsError('BatchEntryIdsNotDistinct', 'two entries share an Id');
+  }
+}
+
+function checkVisibility(seconds: number): void {
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_VISIBILITY_SECONDS) {
+    throw sqsError('InvalidParameterValue', `VisibilityTimeout ${seconds}`);
+  }
+}
+
+/** Names as SQS matches them: `All`, `.*`, an exact name, or a prefix ending in `.*`. */
+function wanted(names: readonly string[] | undefined, name: string): boolean {
+  return (names ?? []).some(
+    (want) =>
+      want === 'All' || want === '.*' || want === name || (want.endsWith('.*') && name.startsWith(want.slice(0, -2))),
+  );
 }
 
 /**
- * An in-memory model of the few SQS calls the redrive uses, behind aws-sdk-client-mock, so tests can
- * assert what ends up in which queue rather than which calls were made.
+ * An in-memory model of the SQS calls the redrive uses, behind aws-sdk-client-mock, so tests assert what
+ * ends up in which queue rather than which calls were made. Visibility works as in SQS, on a clock the
+ * test controls: a received message is invisible until its visibility timeout passes or is changed;
+ * every receive counts (ApproximateReceiveCount) and issues a new receipt handle, which makes the earlier
+ * ones stale; at most 10 messages a receive; attributes only when asked for by name. SQS promises no
+ * order; the fake returns the messages visible longest first (one made visible again goes to the back).
  */
 export function fakeSqs(initial: Record<string, FakeMessage[]>) {
   const sqs = mockClient(SQSClient);
   const state: FakeQueues = {
     queues: new Map(Object.entries(initial).map(([url, messages]) => [url, messages.map((m) => ({ ...m }))])),
+    now: 1_000,
+    callLatencyMs: 0,
     failSendEntries: () => [],
     failDeleteReceipts: new Set(),
     sendError: undefined,
     deleteError: undefined,
+    changeVisibilityError: undefined,
     echoSendsTo: undefined,
-    clock: 1_000,
   };
   const queue = (url: string | undefined) => {
-    if (!url || !state.queues.has(url)) throw new Error(`AWS.SimpleQueueService.NonExistentQueue: ${url}`);
+    if (!url || !state.queues.has(url)) throw sqsError('AWS.SimpleQueueService.NonExistentQueue', `${url}`);
     return state.queues.get(url)!;
   };
-  let receipts = 0;
+  /** Every receipt handle issued, and the message it was issued for. */
+  const receipts = new Map<string, FakeMessage>();
+  let receiptCount = 0;
   let sendCalls = 0;
+  let sentCount = 0;
+  const call = () => {
+    state.now += state.callLatencyMs;
+  };
+  const inFlight = (message: FakeMessage) => (message.invisibleUntil ?? 0) > state.now;
+
+  /** Why SQS refuses a visibility change for this receipt handle, or undefined when it accepts it. */
+  const visibilityRefusal = (url: string | undefined, receipt: string | undefined) => {
+    const message = receipt === undefined ? undefined : receipts.get(receipt);
+    if (!message || !queue(url).includes(message)) return 'ReceiptHandleIsInvalid';
+    if (message.receipt !== receipt || !inFlight(message)) return 'MessageNotInflight';
+    return undefined;
+  };
+
+  const send = (
+    url: string | undefined,
+    body: string | undefined,
+    attributes?: Record<string, MessageAttributeValue>,
+  ) => {
+    const target = queue(url);
+    const copy = { body: body ?? '', attributes, sentAt: state.now };
+    sentCount += 1;
+    target.push({ id: `sent-${sentCount}`, ...copy });
+    if (state.echoSendsTo) queue(state.echoSendsTo).push({ id: `failed-again-${sentCount}`, ...copy });
+  };
 
   sqs.on(ReceiveMessageCommand).callsFake((input) => {
-    const visible = queue(input.QueueUrl)
-      .filter((m) => !m.hidden)
-      .slice(0, input.MaxNumberOfMessages ?? 1);
-    for (const message of visible) {
-      message.hidden = true;
-      message.receipt = `receipt-${++receipts}`;
+    call();
+    const source = queue(input.QueueUrl);
+    const max = input.MaxNumberOfMessages ?? 1;
+    if (!Number.isInteger(max) || max < 1 || max > 10) {
+      throw sqsError('InvalidParameterValue', `MaxNumberOfMessages ${max} is not from 1 to 10`);
     }
+    const hold = input.VisibilityTimeout ?? DEFAULT_VISIBILITY_SECONDS;
+    checkVisibility(hold);
+    const visible = source
+      .map((message, position) => ({ message, position }))
+      .filter(({ message }) => !inFlight(message))
+      .sort((a, b) => (a.message.invisibleUntil ?? 0) - (b.message.invisibleUntil ?? 0) || a.position - b.position)
+      .slice(0, max)
+      .map(({ message }) => message);
+    // A long poll that finds nothing waits it out.
+    if (visible.length === 0) state.now += (input.WaitTimeSeconds ?? 0) * 1_000;
+    const systemNames = input.MessageSystemAttributeNames ?? input.AttributeNames;
+    const messages: Message[] = visible.map((message) => {
+      message.receiveCount = (message.receiveCount ?? 0) + 1;
+      message.invisibleUntil = state.now + hold * 1_000;
+      message.receipt = `receipt-${++receiptCount}`;
+      receipts.set(message.receipt, message);
+      const system: Record<string, string> = {
+        SentTimestamp: String(message.sentAt ?? 0),
+        ApproximateReceiveCount: String(message.receiveCount),
+      };
+      const attributes = Object.entries(message.attributes ?? {}).filter(([name]) =>
+        wanted(input.MessageAttributeNames, name),
+      );
+      const selected = Object.entries(system).filter(([name]) => wanted(systemNames, name));
+      return {
+        MessageId: message.id,
+        Body: message.body,
+        ReceiptHandle: message.receipt,
+        ...(attributes.length > 0 ? { MessageAttributes: Object.fromEntries(attributes) } : {}),
+        ...(selected.length > 0 ? { Attributes: Object.fromEntries(selected) } : {}),
+      };
+    });
+    return messages.length > 0 ? { Messages: messages } : {};
+  });
+
+  sqs.on(GetQueueAttributesCommand).callsFake((input) => {
+    call();
+    const messages = queue(input.QueueUrl);
+    const all: Record<string, string> = {
+      ApproximateNumberOfMessages: String(messages.filter((m) => !inFlight(m)).length),
+      ApproximateNumberOfMessagesNotVisible: String(messages.filter(inFlight).length),
+      ApproximateNumberOfMessagesDelayed: '0',
+    };
     return {
-      Messages: visible.map((m) => ({
-        MessageId: m.id,
-        Body: m.body,
-        ReceiptHandle: m.receipt,
-        MessageAttributes: m.attributes,
-        Attributes: { SentTimestamp: String(m.sentAt ?? 0) },
-      })),
+      Attributes: Object.fromEntries(Object.entries(all).filter(([name]) => wanted(input.AttributeNames, name))),
     };
   });
-  sqs.on(SendMessageBatchCommand).callsFake((input) => {
-    sendCalls += 1;
+
+  sqs.on(SendMessageCommand).callsFake((input) => {
+    call();
     if (state.sendError) throw state.sendError;
-    const target = queue(input.QueueUrl);
+    send(input.QueueUrl, input.MessageBody, input.MessageAttributes);
+    return { MessageId: `sent-${sentCount}` };
+  });
+
+  sqs.on(SendMessageBatchCommand).callsFake((input) => {
+    call();
+    sendCalls += 1;
+    checkBatch(input.Entries);
+    if (state.sendError) throw state.sendError;
     const refused = new Set<string | undefined>(state.failSendEntries(sendCalls));
     const entries: SendMessageBatchRequestEntry[] = input.Entries ?? [];
     for (const entry of entries.filter((e) => !refused.has(e.Id))) {
-      const copy = { body: entry.MessageBody ?? '', attributes: entry.MessageAttributes, sentAt: state.clock };
-      target.push({ id: `copy-of-${entry.Id}-${sendCalls}`, ...copy });
-      if (state.echoSendsTo) queue(state.echoSendsTo).push({ id: `failed-again-${entry.Id}-${sendCalls}`, ...copy });
+      if (Object.keys(entry.MessageAttributes ?? {}).length > 10) {
+        throw sqsError('InvalidParameterValue', 'more than 10 message attributes');
+      }
+      send(input.QueueUrl, entry.MessageBody, entry.MessageAttributes);
     }
     return {
       Successful: entries
@@ -98,30 +219,75 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
         .map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })),
     };
   });
+
   sqs.on(DeleteMessageBatchCommand).callsFake((input) => {
+    call();
+    checkBatch(input.Entries);
     if (state.deleteError) throw state.deleteError;
     const source = queue(input.QueueUrl);
-    const failed = [];
+    const successful = [];
+    const failed: BatchResultErrorEntry[] = [];
     for (const entry of input.Entries ?? []) {
-      if (entry.ReceiptHandle && state.failDeleteReceipts.has(entry.ReceiptHandle)) {
+      const message = entry.ReceiptHandle === undefined ? undefined : receipts.get(entry.ReceiptHandle);
+      if (!message) {
+        failed.push({ Id: entry.Id, Code: 'ReceiptHandleIsInvalid', SenderFault: true });
+        continue;
+      }
+      if (state.failDeleteReceipts.has(entry.ReceiptHandle!)) {
         failed.push({ Id: entry.Id, Code: 'InternalError', SenderFault: false });
         continue;
       }
-      const index = source.findIndex((m) => m.receipt === entry.ReceiptHandle);
-      if (index >= 0) source.splice(index, 1);
+      // SQS: with a stale receipt handle "the request succeeds, but the message might not be deleted".
+      const index = source.indexOf(message);
+      if (index >= 0 && message.receipt === entry.ReceiptHandle) source.splice(index, 1);
+      successful.push({ Id: entry.Id });
     }
-    return { Successful: [], Failed: failed };
-  });
-  sqs.on(ChangeMessageVisibilityBatchCommand).callsFake((input) => {
-    const source = queue(input.QueueUrl);
-    for (const entry of input.Entries ?? []) {
-      const message = source.find((m) => m.receipt === entry.ReceiptHandle);
-      if (message && entry.VisibilityTimeout === 0) message.hidden = false;
-    }
-    return { Successful: [], Failed: [] };
+    return { Successful: successful, Failed: failed };
   });
 
-  return { client: new SQSClient({ region: 'us-east-1' }), state, mock: sqs };
+  sqs.on(ChangeMessageVisibilityBatchCommand).callsFake((input) => {
+    call();
+    checkBatch(input.Entries);
+    if (state.changeVisibilityError) throw state.changeVisibilityError;
+    const source = queue(input.QueueUrl);
+    const successful = [];
+    const failed: BatchResultErrorEntry[] = [];
+    for (const entry of input.Entries ?? []) {
+      checkVisibility(entry.VisibilityTimeout ?? 0);
+      const refusal = visibilityRefusal(input.QueueUrl, entry.ReceiptHandle);
+      if (refusal) {
+        failed.push({ Id: entry.Id, Code: refusal, SenderFault: true });
+        continue;
+      }
+      const message = source.find((m) => m.receipt === entry.ReceiptHandle)!;
+      message.invisibleUntil = state.now + (entry.VisibilityTimeout ?? 0) * 1_000;
+      successful.push({ Id: entry.Id });
+    }
+    return { Successful: successful, Failed: failed };
+  });
+
+  sqs.on(ChangeMessageVisibilityCommand).callsFake((input) => {
+    call();
+    if (state.changeVisibilityError) throw state.changeVisibilityError;
+    checkVisibility(input.VisibilityTimeout ?? 0);
+    const refusal = visibilityRefusal(input.QueueUrl, input.ReceiptHandle);
+    if (refusal) throw sqsError(refusal, `receipt handle ${input.ReceiptHandle}`);
+    const message = receipts.get(input.ReceiptHandle!)!;
+    message.invisibleUntil = state.now + (input.VisibilityTimeout ?? 0) * 1_000;
+    return {};
+  });
+
+  /** The fake's clock, for code that waits (sleeping moves it at once). */
+  const clock = {
+    now: () => state.now,
+    sleep: async (ms: number) => {
+      state.now += ms;
+    },
+  };
+  /** Messages of `url` nobody holds right now. */
+  const visible = (url: string) => queue(url).filter((message) => !inFlight(message));
+
+  return { client: new SQSClient({ region: 'us-east-1' }), state, mock: sqs, clock, visible };
 }
 
 export function messages(count: number, prefix = 'm'): FakeMessage[] {

@@ -70,10 +70,10 @@ describe('loadThumbnailConfig', () => {
 describe('loadRedriveConfig', () => {
   it('needs both queue URLs', () => {
     expect(() => loadRedriveConfig({ IMAGES_QUEUE_URL: 'q' })).toThrow('DEAD_LETTER_QUEUE_URL must be set');
-    expect(loadRedriveConfig({ IMAGES_QUEUE_URL: 'q', DEAD_LETTER_QUEUE_URL: 'd' })).toEqual({
+    expect(loadRedriveConfig({ IMAGES_QUEUE_URL: 'q', DEAD_LETTER_QUEUE_URL: 'd' })).toMatchObject({
       imagesQueueUrl: 'q',
       deadLetterQueueUrl: 'd',
-      timeReserveMs: 10_000,
+      limits: { timeBudgetMs: 90_000, timeReserveMs: 10_000 },
     });
   });
 });

@@ -22,27 +22,43 @@ describe('redrive handler', () => {
 
     expect(summary).toEqual({
       dryRun: false,
+      inQueueAtStart: 3,
       found: 3,
       moved: 3,
       failed: 0,
       notDeleted: 0,
+      notMatching: 0,
       arrivedDuringRun: 0,
       reasons: { 'retries-exhausted': 3 },
       stoppedBecause: 'empty',
+      next: 'done',
     });
     expect(sqs.state.queues.get(IMAGES)).toHaveLength(3);
     expect(sqs.state.queues.get(DLQ)).toEqual([]);
   });
 
-  it('moves nothing in a dry run', async () => {
+  it('moves nothing in a dry run, and shows samples', async () => {
     const sqs = fakeSqs({ [DLQ]: messages(2), [IMAGES]: [] });
 
     await expect(handler({ dryRun: true }, lambdaContext('redrive'))).resolves.toMatchObject({
       dryRun: true,
       found: 2,
       moved: 0,
+      samples: [{ failureCode: 'retries-exhausted' }, { failureCode: 'retries-exhausted' }],
     });
     expect(sqs.state.queues.get(IMAGES)).toEqual([]);
+    expect(sqs.visible(DLQ)).toHaveLength(2);
+  });
+
+  it('moves only the failure codes asked for, at the rate asked for', async () => {
+    const dead = messages(3);
+    dead[1]!.attributes = { 'failure-code': { DataType: 'String', StringValue: 'corrupt-image' } };
+    const sqs = fakeSqs({ [DLQ]: dead, [IMAGES]: [] });
+
+    const summary = await handler({ failureCodes: ['corrupt-image'], perSecond: 5 }, lambdaContext('redrive'));
+
+    expect(summary).toMatchObject({ found: 3, moved: 1, notMatching: 2, failureCodes: ['corrupt-image'] });
+    expect(sqs.state.queues.get(IMAGES)!.map((m) => m.body)).toEqual([dead[1]!.body]);
   });
 
   it('stops before starting a batch when less time is left than the reserve', async () => {
