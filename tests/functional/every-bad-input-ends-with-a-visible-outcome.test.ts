@@ -20,14 +20,16 @@ describe('uploads that are not usable images', () => {
     const bad: Record<string, [Buffer, string]> = {
       [`${prefix}/empty.jpg`]: [Buffer.alloc(0), 'empty-object'],
       [`${prefix}/notes.jpg`]: [Buffer.from('shopping list: milk, eggs'), 'unsupported-format'],
-      [`${prefix}/modern.webp`]: [await fixtures.webp(), 'unsupported-format'],
+      [`${prefix}/drawing.svg`]: [Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), 'unsupported-format'],
       [`${prefix}/bomb.png`]: [await pngDeclaring(100_000, 100_000), 'too-many-pixels'],
       [`${prefix}/cut short.png`]: [(await fixtures.png()).subarray(0, 4000), 'corrupt-image'],
     };
     const good: Record<string, [Buffer, string]> = {
       [`${prefix}/actually a png.jpg`]: [await fixtures.png(), 'png'],
-      [`${prefix}/animated.gif`]: [await fixtures.animatedGif(), 'png'],
-      [`${prefix}/scan.tiff`]: [await fixtures.tiff(), 'png'],
+      // Opaque images come out as JPEG whatever they came in as (thumbnailFormat auto).
+      [`${prefix}/animated.gif`]: [await fixtures.animatedGif(), 'jpg'],
+      [`${prefix}/scan.tiff`]: [await fixtures.tiff(), 'jpg'],
+      [`${prefix}/modern.webp`]: [await fixtures.webp(), 'jpg'],
       [`${prefix}/cmyk+print.jpg`]: [await fixtures.cmykJpeg(), 'jpg'],
     };
     await Promise.all(

@@ -2,27 +2,13 @@ import sharp from 'sharp';
 import { ImageTooLargeError, UnreadableImageError } from '../../../../src/errors';
 import { jpegFormat } from '../../../../src/images/formats/jpeg';
 import { MAX_JPEG_SCANS, readJpegStructure } from '../../../../src/images/formats/jpeg-structure';
+import { scanFloodJpeg } from '../../../support/hostile-images';
 import { photoLikePixels, withExifOrientation } from '../../../support/sample-images';
 
 const budget = { maxPixels: 50_000_000, maxBytes: 600 * 2 ** 20 };
 
 function photo(width = 320, height = 240) {
   return sharp(photoLikePixels(width, height, 3), { raw: { width, height, channels: 4 } });
-}
-
-/** Offset of the last SOS marker and of the EOI marker. */
-function lastScan(jpeg: Buffer): { start: number; end: number } {
-  const end = jpeg.lastIndexOf(Buffer.from([0xff, 0xd9]));
-  const start = jpeg.lastIndexOf(Buffer.from([0xff, 0xda]), end);
-  return { start, end };
-}
-
-/** A progressive JPEG whose last scan is repeated `times` times: every repeat is a full pass for the decoder. */
-async function scanFlood(times: number): Promise<Buffer> {
-  const jpeg = await photo().jpeg({ progressive: true }).toBuffer();
-  const { start, end } = lastScan(jpeg);
-  const scan = jpeg.subarray(start, end);
-  return Buffer.concat([jpeg.subarray(0, end), ...Array.from({ length: times }, () => scan), jpeg.subarray(end)]);
 }
 
 describe('readJpegStructure', () => {
@@ -68,7 +54,7 @@ describe('readJpegStructure', () => {
   });
 
   it('refuses a scan-flooded progressive JPEG in milliseconds, before any decoding', async () => {
-    const flood = await scanFlood(5_000);
+    const flood = await scanFloodJpeg(5_000);
     const started = performance.now();
     expect(() => readJpegStructure(flood)).toThrow(
       expect.objectContaining({ name: 'ImageTooLargeError', code: 'too-many-scans' }) as unknown as Error,
@@ -77,7 +63,7 @@ describe('readJpegStructure', () => {
   });
 
   it('accepts a progressive JPEG with a few repeated scans (within the limit)', async () => {
-    const few = await scanFlood(3);
+    const few = await scanFloodJpeg(3);
     expect(readJpegStructure(few).scans).toBeLessThanOrEqual(MAX_JPEG_SCANS);
   });
 
@@ -129,7 +115,7 @@ describe('jpegFormat', () => {
   });
 
   it('throws ImageTooLargeError, a permanent failure, for the scan flood', async () => {
-    const flood = await scanFlood(MAX_JPEG_SCANS + 1);
+    const flood = await scanFloodJpeg(MAX_JPEG_SCANS + 1);
     expect(() => jpegFormat.inspect(flood, budget)).toThrow(ImageTooLargeError);
   });
 });
