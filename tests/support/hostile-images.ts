@@ -28,7 +28,8 @@ export function pngInflationBomb(inflatedBytes: number): Buffer {
  * dozen bytes (the LZW data is one clear code and an end code).
  */
 export function gifFrameOutsideScreen(): Buffer {
-  const screen = Buffer.from([0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00]); // 1x1, no global colour table
+  // 1x1, a global colour table of 2 entries (black, white).
+  const screen = Buffer.from([0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0, 0, 0, 255, 255, 255]);
   const descriptor = Buffer.alloc(10);
   descriptor[0] = 0x2c;
   descriptor.writeUInt16LE(65_000, 5);
