@@ -135,7 +135,7 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
     if (state.echoSendsTo) queue(state.echoSendsTo).push({ id: `failed-again-${sentCount}`, ...copy });
   };
 
-  sqs.on(ReceiveMessageCommand).callsFake((input) => {
+  sqs.on(ReceiveMessageCommand).callsFake(async (input) => {
     call();
     const source = queue(input.QueueUrl);
     const max = input.MaxNumberOfMessages ?? 1;
@@ -177,7 +177,7 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
     return messages.length > 0 ? { Messages: messages } : {};
   });
 
-  sqs.on(GetQueueAttributesCommand).callsFake((input) => {
+  sqs.on(GetQueueAttributesCommand).callsFake(async (input) => {
     call();
     const messages = queue(input.QueueUrl);
     const all: Record<string, string> = {
@@ -190,14 +190,14 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
     };
   });
 
-  sqs.on(SendMessageCommand).callsFake((input) => {
+  sqs.on(SendMessageCommand).callsFake(async (input) => {
     call();
     if (state.sendError) throw state.sendError;
     send(input.QueueUrl, input.MessageBody, input.MessageAttributes);
     return { MessageId: `sent-${sentCount}` };
   });
 
-  sqs.on(SendMessageBatchCommand).callsFake((input) => {
+  sqs.on(SendMessageBatchCommand).callsFake(async (input) => {
     call();
     sendCalls += 1;
     checkBatch(input.Entries);
@@ -220,7 +220,7 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
     };
   });
 
-  sqs.on(DeleteMessageBatchCommand).callsFake((input) => {
+  sqs.on(DeleteMessageBatchCommand).callsFake(async (input) => {
     call();
     checkBatch(input.Entries);
     if (state.deleteError) throw state.deleteError;
@@ -245,7 +245,7 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
     return { Successful: successful, Failed: failed };
   });
 
-  sqs.on(ChangeMessageVisibilityBatchCommand).callsFake((input) => {
+  sqs.on(ChangeMessageVisibilityBatchCommand).callsFake(async (input) => {
     call();
     checkBatch(input.Entries);
     if (state.changeVisibilityError) throw state.changeVisibilityError;
@@ -266,7 +266,7 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
     return { Successful: successful, Failed: failed };
   });
 
-  sqs.on(ChangeMessageVisibilityCommand).callsFake((input) => {
+  sqs.on(ChangeMessageVisibilityCommand).callsFake(async (input) => {
     call();
     if (state.changeVisibilityError) throw state.changeVisibilityError;
     checkVisibility(input.VisibilityTimeout ?? 0);
