@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { UnreadableImageError } from '../../errors';
 import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
 
@@ -6,7 +7,8 @@ import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
  * it implies is in the file); libnsbmp, NetSurf's BMP decoder compiled to WebAssembly (@cwasm/nsbmp),
  * decodes. jimp's bmp-ts was not used: it misplaces RLE pixels and ignores the pixel data offset.
  *
- * Its WebAssembly memory holds the file and the RGBA output while it decodes, and never shrinks.
+ * Its WebAssembly memory holds the file and the RGBA output while it decodes: a fresh instance per
+ * image, so that memory goes with it instead of staying with the container.
  */
 
 const FILE_HEADER_BYTES = 14;
@@ -99,6 +101,51 @@ export function readBmpHeader(bytes: Buffer): BmpHeader {
   return { width, height, bitCount, compression, declaresAlpha };
 }
 
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+function compile(): Promise<WebAssembly.Module> {
+  // Read from node_modules (serverless.yml packages the file at that path): the package's own loader
+  // looks next to its script, which is not where the bundled function runs.
+  compiled ??= readFile(require.resolve('@cwasm/nsbmp/nsbmp.wasm')).then((code) => WebAssembly.compile(code));
+  compiled.catch(() => (compiled = undefined));
+  return compiled;
+}
+
+interface Nsbmp {
+  memory: WebAssembly.Memory;
+  malloc(bytes: number): number;
+  free(pointer: number): void;
+  /** Writes the RGBA output's address, width and height to the three pointers; 0 on success. */
+  decode_bmp(output: number, width: number, height: number, source: number, size: number): number;
+}
+
+/** Decodes a whole BMP file to RGBA with libnsbmp; throws a corrupt-image failure if it refuses it. */
+async function decodeWithNsbmp(bytes: Buffer): Promise<{ data: Buffer; width: number; height: number }> {
+  const refuse = (name: string) => () => {
+    throw new Error(`libnsbmp called ${name}, which this host does not provide`);
+  };
+  const instance = await WebAssembly.instantiate(await compile(), {
+    env: { setjmp: () => 0, longjmp: refuse('longjmp') },
+    wasi_snapshot_preview1: {
+      proc_exit: refuse('proc_exit'),
+      fd_close: refuse('fd_close'),
+      fd_seek: refuse('fd_seek'),
+      fd_write: refuse('fd_write'),
+    },
+  });
+  const nsbmp = instance.exports as unknown as Nsbmp;
+  const source = nsbmp.malloc(bytes.length);
+  const results = nsbmp.malloc(12);
+  if (source === 0 || results === 0) throw new Error('libnsbmp could not allocate the input');
+  new Uint8Array(nsbmp.memory.buffer, source, bytes.length).set(bytes);
+  const status = nsbmp.decode_bmp(results, results + 4, results + 8, source, bytes.length);
+  if (status !== 0) throw corrupt(`libnsbmp refused it (status ${status})`);
+  const [output, width, height] = new Uint32Array(nsbmp.memory.buffer, results, 3);
+  // Copied out: the instance and its memory are dropped when this returns.
+  const data = Buffer.from(new Uint8Array(nsbmp.memory.buffer, output!, width! * height! * 4));
+  return { data, width: width!, height: height! };
+}
+
 /** Samples per pixel as stored: a palette index, or the colour components (and alpha) of a pixel. */
 function storedChannels(header: BmpHeader): number {
   if (header.bitCount <= 8) return 1;
@@ -120,25 +167,18 @@ export const bmpFormat: ImageFormat = {
       height: header.height,
       bitsPerSample: 8,
       channels: storedChannels(header),
-      // The decoder's WebAssembly memory: a copy of the file and its own RGBA output.
+      // The decoder's WebAssembly memory: a copy of the file and its own RGBA output, copied out.
       workingBytes: bytes.length + header.width * header.height * 4,
     };
   },
 
   async decode(bytes: Buffer): Promise<DecodedImage> {
     const header = readBmpHeader(bytes);
-    // Loaded on first use: it compiles its WebAssembly when the module loads.
-    const { decode } = await import('@cwasm/nsbmp');
-    let image: { data: Uint8ClampedArray; width: number; height: number };
-    try {
-      image = decode(bytes);
-    } catch (error) {
-      throw corrupt(error instanceof Error ? error.message : String(error));
-    }
+    const image = await decodeWithNsbmp(bytes);
     if (image.width !== header.width || image.height !== header.height) {
       throw corrupt(`decoded ${image.width}x${image.height}, header says ${header.width}x${header.height}`);
     }
-    const data = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+    const data = image.data;
     return {
       bitmap: { data, width: image.width, height: image.height },
       orientation: 1,
