@@ -4,6 +4,7 @@
 // functions) turns them into CommonJS the same way it does in the Lambda bundle, including import.meta
 // (emscripten glue reads import.meta.url) and dynamic import().
 const { transformSync } = require('esbuild');
+const { pathToFileURL } = require('node:url');
 
 module.exports = {
   process(sourceText, sourcePath) {
@@ -16,6 +17,11 @@ module.exports = {
       sourcemap: 'external',
       supported: { 'dynamic-import': false },
       logLevel: 'silent',
+      // lcms-wasm's glue (unlike @jsquash's, which falls back) needs import.meta.url under Node: the
+      // file's own URL, as Node gives it. In the Lambda bundle lcms-wasm is loaded as an ES module.
+      ...(/[\\/]node_modules[\\/]lcms-wasm[\\/]/.test(sourcePath)
+        ? { define: { 'import.meta.url': JSON.stringify(pathToFileURL(sourcePath).href) } }
+        : {}),
     });
     return { code, map };
   },
