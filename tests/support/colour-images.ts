@@ -22,7 +22,8 @@ export function saturatedSrgb(width: number, height: number): Buffer {
         [255, 0, ramp],
       ][sector]!;
       const grey = Math.round((x / (width - 1)) * 255);
-      const value = band === 3 ? [grey, grey, grey] : rgb.map((c) => (band === 1 ? c >> 1 : band === 2 ? 128 + (c >> 1) : c));
+      const value =
+        band === 3 ? [grey, grey, grey] : rgb.map((c) => (band === 1 ? c >> 1 : band === 2 ? 128 + (c >> 1) : c));
       pixels.set(value, (y * width + x) * 3);
     }
   }

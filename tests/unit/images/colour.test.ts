@@ -85,7 +85,15 @@ describe('convertToSrgb', () => {
     const profile =
       bytes ??
       new Uint8Array(
-        (await sharp(await sharp(saturatedSrgb(8, 8), { raw: { width: 8, height: 8, channels: 3 } }).toColourspace('cmyk').withIccProfile('cmyk').jpeg().toBuffer()).metadata()).icc!,
+        (
+          await sharp(
+            await sharp(saturatedSrgb(8, 8), { raw: { width: 8, height: 8, channels: 3 } })
+              .toColourspace('cmyk')
+              .withIccProfile('cmyk')
+              .jpeg()
+              .toBuffer(),
+          ).metadata()
+        ).icc!,
       );
     const data = Buffer.from([10, 200, 30, 255, 250, 20, 90, 128]);
     const before = Buffer.from(data);

@@ -1,0 +1,180 @@
+import { readFile } from 'node:fs/promises';
+import { ImageTooLargeError, UnreadableImageError } from '../../errors';
+import { convertCmykToSrgb } from '../colour';
+import type { RgbaBitmap } from '../types';
+
+/**
+ * 4-component JPEGs (CMYK, YCCK) through libjpeg-turbo compiled to WebAssembly (the .wasm of
+ * @cwasm/jpeg-turbo, driven here through the TurboJPEG C API it exports). MozJPEG's build cannot output
+ * anything but RGB(A) from them ("Unsupported color conversion request"), and jimp's JavaScript decoder
+ * gives up at 512 MB; libjpeg-turbo outputs the four components as stored (YCCK already turned into
+ * CMYK), which colour.ts then converts to sRGB with the embedded profile.
+ */
+
+const TJPF_CMYK = 11;
+const TJCS_CMYK = 3;
+const TJCS_YCCK = 4;
+
+/** libjpeg gave up on the data (its error_exit longjmp()s; setjmp is not available in this build). */
+class LibjpegError extends Error {}
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+function compile(): Promise<WebAssembly.Module> {
+  // Read from node_modules; serverless.yml packages the file with the function at the same path.
+  compiled ??= readFile(require.resolve('@cwasm/jpeg-turbo/jpeg-turbo.wasm')).then((code) => WebAssembly.compile(code));
+  compiled.catch(() => (compiled = undefined));
+  return compiled;
+}
+
+interface TurboJpeg {
+  memory: WebAssembly.Memory;
+  malloc(bytes: number): number;
+  free(pointer: number): void;
+  tjInitDecompress(): number;
+  tjDestroy(handle: number): number;
+  tjDecompressHeader3(
+    handle: number,
+    source: number,
+    size: number,
+    width: number,
+    height: number,
+    subsampling: number,
+    colourspace: number,
+  ): number;
+  tjDecompress2(
+    handle: number,
+    source: number,
+    size: number,
+    destination: number,
+    width: number,
+    pitch: number,
+    height: number,
+    pixelFormat: number,
+    flags: number,
+  ): number;
+}
+
+/**
+ * A fresh instance per image: its memory (the size of the decoded image) goes with it instead of
+ * staying with the container, and an instance that an error left mid-call is never reused.
+ */
+async function instantiate(): Promise<TurboJpeg> {
+  // Filled in once instantiated; the imports below only run after that.
+  const host: { memory?: WebAssembly.Memory } = {};
+  const refuse = (name: string) => () => {
+    throw new Error(`libjpeg-turbo called ${name}, which this host does not provide`);
+  };
+  const instance = await WebAssembly.instantiate(await compile(), {
+    env: {
+      setjmp: () => 0,
+      longjmp: () => {
+        throw new LibjpegError();
+      },
+    },
+    // The only system calls the library makes: getenv() (for JPEGMEM) reads an empty environment.
+    wasi_snapshot_preview1: {
+      environ_sizes_get: (count: number, size: number) => {
+        const view = new DataView(host.memory!.buffer);
+        view.setUint32(count, 0, true);
+        view.setUint32(size, 0, true);
+        return 0;
+      },
+      environ_get: () => 0,
+      proc_exit: refuse('proc_exit'),
+      fd_close: refuse('fd_close'),
+      fd_seek: refuse('fd_seek'),
+      fd_write: refuse('fd_write'),
+    },
+  });
+  const exports = instance.exports as unknown as TurboJpeg;
+  host.memory = exports.memory;
+  return exports;
+}
+
+/** Whether the frame header is SOF2/SOF6/SOF10/SOF14: progressive, so libjpeg holds every coefficient. */
+function isProgressive(bytes: Buffer): boolean {
+  let offset = 2;
+  while (offset + 4 <= bytes.length && bytes[offset] === 0xff) {
+    const marker = bytes[offset + 1]!;
+    if (marker === 0xff) {
+      offset += 1;
+      continue;
+    }
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return (marker & 0x03) === 0x02;
+    }
+    offset += 2 + bytes.readUInt16BE(offset + 2);
+  }
+  return false;
+}
+
+/** An EOI marker near the end: the entropy-coded data was not cut short. */
+function hasEndMarker(bytes: Buffer): boolean {
+  const tail = bytes.subarray(Math.max(0, bytes.length - 4096));
+  return tail.lastIndexOf(Buffer.from([0xff, 0xd9])) >= 0;
+}
+
+const mib = (bytes: number): string => `${Math.round(bytes / 2 ** 20).toLocaleString('en')} MiB`;
+
+/**
+ * Decodes a 4-component JPEG to sRGB RGBA. CMYK or YCCK is read from the file by libjpeg itself (the
+ * Adobe APP14 transform flag, 2 for YCCK). The samples are taken as Adobe's inverted CMYK (255 no ink),
+ * which Photoshop writes, with or without that marker (`adobeTransform` does not change it): libvips
+ * (sharp) and Chrome do the same, as CMYK JPEGs without the marker turn out to be inverted too.
+ * `iccProfile`: the embedded CMYK profile; without one the conversion is uncalibrated (see colour.ts).
+ * `maxBytes`: decoding needs more than this (file copy, CMYK output, its JavaScript copy, coefficients
+ * of a progressive file): refused before any pixel is decoded.
+ */
+export async function decodeCmykJpeg(
+  bytes: Buffer,
+  options: { iccProfile?: Uint8Array | undefined; adobeTransform?: number | undefined; maxBytes: number },
+): Promise<RgbaBitmap> {
+  const jpeg = await instantiate();
+  const corrupt = (why: string) => new UnreadableImageError('corrupt-image', `the CMYK jpeg data ${why}`);
+  const source = jpeg.malloc(bytes.length);
+  const header = jpeg.malloc(16);
+  const handle = jpeg.tjInitDecompress();
+  if (!source || !header || !handle) throw new Error('libjpeg-turbo could not allocate its decoder');
+  new Uint8Array(jpeg.memory.buffer, source, bytes.length).set(bytes);
+
+  let width: number;
+  let height: number;
+  try {
+    if (jpeg.tjDecompressHeader3(handle, source, bytes.length, header, header + 4, header + 8, header + 12)) {
+      throw corrupt('has no readable frame header');
+    }
+    const fields = new Int32Array(jpeg.memory.buffer, header, 4);
+    [width, height] = [fields[0]!, fields[1]!];
+    if (fields[3] !== TJCS_CMYK && fields[3] !== TJCS_YCCK) throw new Error('not a CMYK or YCCK jpeg');
+  } catch (error) {
+    if (error instanceof LibjpegError) throw corrupt('has no readable frame header');
+    throw error;
+  }
+
+  const pixels = width * height;
+  const needed = bytes.length + pixels * 8 + (isProgressive(bytes) ? pixels * 8 : 0);
+  if (needed > options.maxBytes) {
+    throw new ImageTooLargeError(
+      'over-memory-budget',
+      `decoding the ${width}x${height} CMYK jpeg needs about ${mib(needed)}, over the decode budget of ${mib(options.maxBytes)}`,
+    );
+  }
+  const output = jpeg.malloc(pixels * 4);
+  if (!output) throw new ImageTooLargeError('over-memory-budget', `no memory for the ${width}x${height} CMYK jpeg`);
+  let status: number;
+  try {
+    status = jpeg.tjDecompress2(handle, source, bytes.length, output, width, width * 4, height, TJPF_CMYK, 0);
+  } catch (error) {
+    if (error instanceof LibjpegError) throw corrupt('cannot be decoded');
+    throw error;
+  }
+  // -1 without an error: libjpeg warned and went on (extraneous bytes, a missing end marker...). A file
+  // cut short is padded with grey, so that one is refused, as for other JPEGs.
+  if (status !== 0 && !hasEndMarker(bytes)) throw corrupt('is truncated');
+  const cmyk = Buffer.from(new Uint8Array(jpeg.memory.buffer, output, pixels * 4));
+  return convertCmykToSrgb(cmyk, width, height, {
+    iccProfile: options.iccProfile,
+    inverted: true,
+  });
+}

@@ -1,0 +1,133 @@
+import sharp from 'sharp';
+import { ImageTooLargeError, UnreadableImageError } from '../../../../src/errors';
+import { decodeCmykJpeg } from '../../../../src/images/formats/jpeg-cmyk';
+import {
+  adobeTransformOf,
+  meanAbsoluteDifference,
+  saturatedSrgb,
+  withAdobeTransform,
+} from '../../../support/colour-images';
+
+const width = 256;
+const height = 128;
+const maxBytes = 64 * 2 ** 20;
+
+/** A CMYK JPEG as sharp writes it: Adobe APP14 (transform 0), inverted samples, libvips' CMYK profile embedded. */
+async function cmykJpeg(options: { progressive?: boolean } = {}) {
+  const jpeg = await sharp(saturatedSrgb(width, height), { raw: { width, height, channels: 3 } })
+    .toColourspace('cmyk')
+    .withIccProfile('cmyk')
+    .jpeg({ quality: 95, progressive: options.progressive ?? false })
+    .toBuffer();
+  return { jpeg, iccProfile: new Uint8Array((await sharp(jpeg).metadata()).icc!) };
+}
+
+const sharpSrgb = (jpeg: Buffer) => sharp(jpeg).toColourspace('srgb').ensureAlpha().raw().toBuffer();
+
+describe('decodeCmykJpeg', () => {
+  // sharp (libvips) renders near-black through this profile slightly yellower than lcms-wasm does
+  // (sRGB black round-trips to 40,38,27 there, 39,38,40 here): blue differs by about 4 on average.
+  // R and G hold to 3; B gets 5. A decoder that skipped the profile, the inversion or YCCK is off by
+  // 8 to 136.
+  const limits = [3, 3, 5];
+
+  it.each([
+    ['Adobe CMYK (APP14 transform 0, inverted)', (jpeg: Buffer) => jpeg],
+    ['YCCK (APP14 transform 2)', (jpeg: Buffer) => withAdobeTransform(jpeg, 2)],
+    ['CMYK without an Adobe marker', (jpeg: Buffer) => withAdobeTransform(jpeg, undefined)],
+  ])('decodes %s to the ink values sharp reads', async (_name, variant) => {
+    const jpeg = variant((await cmykJpeg()).jpeg);
+    // sharp's CMYK samples (ink, 0 none), turned into RGB by the uncalibrated rule decodeCmykJpeg uses
+    // without a profile: compares the decoding alone, whatever the colour engine.
+    const ink = await sharp(jpeg).pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer();
+    const expected = Buffer.alloc((ink.length / 4) * 3);
+    for (let i = 0, o = 0; i < ink.length; i += 4, o += 3) {
+      for (let c = 0; c < 3; c++) expected[o + c] = Math.round(((255 - ink[i + c]!) * (255 - ink[i + 3]!)) / 255);
+    }
+
+    const bitmap = await decodeCmykJpeg(jpeg, { adobeTransform: adobeTransformOf(jpeg), maxBytes });
+
+    expect([bitmap.width, bitmap.height]).toEqual([width, height]);
+    for (const channel of meanAbsoluteDifference(bitmap.data, 4, expected, 3)) expect(channel).toBeLessThanOrEqual(1);
+    expect(bitmap.data.filter((_, i) => i % 4 === 3).every((alpha) => alpha === 255)).toBe(true);
+  });
+
+  it('converts with the embedded CMYK profile to what sharp makes of the file', async () => {
+    const { jpeg, iccProfile } = await cmykJpeg();
+    const reference = await sharpSrgb(jpeg);
+
+    const bitmap = await decodeCmykJpeg(jpeg, { iccProfile, adobeTransform: 0, maxBytes });
+
+    meanAbsoluteDifference(bitmap.data, 4, reference, 4).forEach((channel, c) =>
+      expect(channel).toBeLessThanOrEqual(limits[c]!),
+    );
+  });
+
+  it('applies the embedded profile: without it the colours are clearly off', async () => {
+    const { jpeg } = await cmykJpeg();
+    const reference = await sharpSrgb(jpeg);
+
+    const uncalibrated = await decodeCmykJpeg(jpeg, { adobeTransform: 0, maxBytes });
+
+    expect(Math.max(...meanAbsoluteDifference(uncalibrated.data, 4, reference, 4))).toBeGreaterThan(8);
+  });
+
+  it('reads YCCK as YCCK: the same samples read as CMYK are far off', async () => {
+    const { jpeg, iccProfile } = await cmykJpeg();
+    const ycck = withAdobeTransform(jpeg, 2);
+
+    const asYcck = await decodeCmykJpeg(ycck, { iccProfile, adobeTransform: 2, maxBytes });
+    const asCmyk = await decodeCmykJpeg(jpeg, { iccProfile, adobeTransform: 0, maxBytes });
+
+    expect(Math.max(...meanAbsoluteDifference(asYcck.data, 4, asCmyk.data, 4))).toBeGreaterThan(30);
+  });
+
+  it('decodes a progressive CMYK JPEG', async () => {
+    const { jpeg, iccProfile } = await cmykJpeg({ progressive: true });
+    const reference = await sharpSrgb(jpeg);
+
+    const bitmap = await decodeCmykJpeg(jpeg, { iccProfile, adobeTransform: 0, maxBytes });
+
+    meanAbsoluteDifference(bitmap.data, 4, reference, 4).forEach((channel, c) =>
+      expect(channel).toBeLessThanOrEqual(limits[c]!),
+    );
+  });
+
+  it('refuses before decoding when the decode would need more than maxBytes', async () => {
+    const { jpeg, iccProfile } = await cmykJpeg();
+    // File copy + CMYK output + its copy: about 8 bytes a pixel.
+    const needed = jpeg.length + width * height * 8;
+
+    await expect(decodeCmykJpeg(jpeg, { iccProfile, maxBytes: needed - 1 })).rejects.toThrow(ImageTooLargeError);
+    await expect(decodeCmykJpeg(jpeg, { iccProfile, maxBytes: needed })).resolves.toBeDefined();
+  });
+
+  it('counts the coefficients a progressive file holds', async () => {
+    const { jpeg, iccProfile } = await cmykJpeg({ progressive: true });
+    const withoutCoefficients = jpeg.length + width * height * 8;
+
+    await expect(decodeCmykJpeg(jpeg, { iccProfile, maxBytes: withoutCoefficients })).rejects.toMatchObject({
+      code: 'over-memory-budget',
+    });
+  });
+
+  it('refuses a truncated file as corrupt instead of padding it with grey', async () => {
+    const { jpeg, iccProfile } = await cmykJpeg();
+
+    const decoding = decodeCmykJpeg(jpeg.subarray(0, Math.floor(jpeg.length * 0.7)), { iccProfile, maxBytes });
+
+    await expect(decoding).rejects.toThrow(UnreadableImageError);
+    await expect(decoding).rejects.toMatchObject({ code: 'corrupt-image' });
+  });
+
+  it('refuses data libjpeg cannot read as corrupt, and decodes the next file normally', async () => {
+    const { jpeg, iccProfile } = await cmykJpeg();
+    const broken = Buffer.from(jpeg);
+    // Overwrite the start of the entropy-coded data after the last DHT with an undefined marker.
+    const sos = broken.lastIndexOf(Buffer.from([0xff, 0xda]));
+    broken.writeUInt16BE(0xffc8, sos);
+
+    await expect(decodeCmykJpeg(broken, { iccProfile, maxBytes })).rejects.toMatchObject({ code: 'corrupt-image' });
+    await expect(decodeCmykJpeg(jpeg, { iccProfile, maxBytes })).resolves.toMatchObject({ width, height });
+  });
+});
