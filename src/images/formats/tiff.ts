@@ -1,7 +1,9 @@
 import { constants, inflateSync } from 'node:zlib';
 import type { IFD } from 'utif2';
 import { ImageTooLargeError, UnreadableImageError } from '../../errors';
+import { decodeJpeg, JpegDecodeError } from '../codecs/mozjpeg';
 import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
+import { readJpegStructure } from './jpeg-structure';
 
 /**
  * TIFF: the first page (IFD0) only; later pages are never looked at, not even their directories.
@@ -12,6 +14,9 @@ import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
  * IFD0 is read here, every strip or tile is decompressed into a buffer of the size the header
  * declares (zlib for Deflate, with a cap; LZW and PackBits stop when it is full), and only then does
  * UTIF.toRGBA8 see the samples.
+ *
+ * JPEG-compressed pages (libvips' default) go to MozJPEG instead, one strip or tile at a time, each
+ * checked first like a JPEG file (its frame no larger than the strip or tile, its scans counted).
  */
 
 const TAG = {
@@ -35,6 +40,7 @@ const TAG = {
   tileByteCounts: 325,
   extraSamples: 338,
   sampleFormat: 339,
+  jpegTables: 347,
 } as const;
 
 /** Bytes per value of each field type (TIFF 6.0, section 2). */
@@ -54,7 +60,7 @@ const TYPE_SIZES: Record<number, number> = {
   13: 4,
 };
 
-const COMPRESSION = { none: 1, lzw: 5, deflate: 8, adobeDeflate: 32946, packBits: 32773 } as const;
+const COMPRESSION = { none: 1, lzw: 5, jpeg: 7, deflate: 8, adobeDeflate: 32946, packBits: 32773 } as const;
 const COMPRESSION_NAMES: Record<number, string> = {
   2: 'CCITT RLE',
   3: 'CCITT Group 3',
@@ -68,7 +74,7 @@ const COMPRESSION_NAMES: Record<number, string> = {
   50001: 'WebP',
 };
 
-const PHOTOMETRIC = { whiteIsZero: 0, blackIsZero: 1, rgb: 2, palette: 3 } as const;
+const PHOTOMETRIC = { whiteIsZero: 0, blackIsZero: 1, rgb: 2, palette: 3, yCbCr: 6 } as const;
 
 /** The values of one IFD entry, read on demand from the file (a strip table can be millions long). */
 interface Field {
@@ -98,6 +104,8 @@ export interface TiffPage {
   readonly chunksDown: number;
   readonly offsets: Field;
   readonly byteCounts: Field;
+  /** JPEG compression: the quantisation and Huffman tables its strips or tiles share (SOI ... EOI). */
+  readonly jpegTables?: Buffer;
 }
 
 function corrupt(reason: string): UnreadableImageError {
@@ -114,7 +122,7 @@ function rowBytes(page: Pick<TiffPage, 'bitsPerSample' | 'samplesPerPixel'>, wid
 }
 
 /** Reads IFD0's entries: each tag's values, checked to lie inside the file. */
-function readIfd0(bytes: Buffer): { littleEndian: boolean; fields: Map<number, Field> } {
+function readIfd0(bytes: Buffer): { littleEndian: boolean; fields: Map<number, Field>; jpegTables?: Buffer } {
   if (bytes.length < 8) throw corrupt('the file ends inside its header');
   const littleEndian = bytes[0] === 0x49;
   const u16 = (at: number) => (littleEndian ? bytes.readUInt16LE(at) : bytes.readUInt16BE(at));
@@ -125,12 +133,19 @@ function readIfd0(bytes: Buffer): { littleEndian: boolean; fields: Map<number, F
   if (ifd + 2 + entries * 12 > bytes.length) throw corrupt('the file ends inside the first directory');
 
   const fields = new Map<number, Field>();
+  let jpegTables: Buffer | undefined;
   for (let i = 0; i < entries; i++) {
     const entry = ifd + 2 + i * 12;
     const tag = u16(entry);
     const type = u16(entry + 2);
     const count = u32(entry + 4);
     const size = TYPE_SIZES[type];
+    if (tag === TAG.jpegTables && (type === 7 || type === 1)) {
+      const at = count <= 4 ? entry + 8 : u32(entry + 8);
+      if (at + count > bytes.length) throw corrupt('its JPEG tables run past the end of the file');
+      jpegTables = bytes.subarray(at, at + count);
+      continue;
+    }
     // Unknown types are skipped, as the specification asks; only integer tags are needed here.
     if (size === undefined || ![1, 3, 4, 13].includes(type)) continue;
     const valueAt = count * size <= 4 ? entry + 8 : u32(entry + 8);
@@ -143,12 +158,12 @@ function readIfd0(bytes: Buffer): { littleEndian: boolean; fields: Map<number, F
           : (n: number) => u32(valueAt + 4 * n);
     fields.set(tag, { count, get });
   }
-  return { littleEndian, fields };
+  return { littleEndian, fields, ...(jpegTables ? { jpegTables } : {}) };
 }
 
 /** Reads and checks IFD0: refuses what UTIF cannot convert and any structure beyond what the page needs. */
 export function readFirstPage(bytes: Buffer): TiffPage {
-  const { littleEndian, fields } = readIfd0(bytes);
+  const { littleEndian, fields, jpegTables } = readIfd0(bytes);
   const value = (tag: number, fallback?: number): number => {
     const field = fields.get(tag);
     if (field && field.count > 0) return field.get(0);
@@ -183,21 +198,26 @@ export function readFirstPage(bytes: Buffer): TiffPage {
     throw unsupported(`predictor ${predictor} at ${bitsPerSample} bits`);
   }
 
-  // What UTIF.toRGBA8 converts, and the alpha it keeps.
+  // What UTIF.toRGBA8 converts (or MozJPEG decodes), and the alpha it keeps.
   const colourSamples = photometric === PHOTOMETRIC.rgb ? 3 : 1;
-  const supported =
-    (photometric === PHOTOMETRIC.whiteIsZero && samplesPerPixel === 1 && [1, 4, 8, 16].includes(bitsPerSample)) ||
-    (photometric === PHOTOMETRIC.blackIsZero &&
-      ((samplesPerPixel === 1 && [1, 2, 8, 16].includes(bitsPerSample)) ||
-        (samplesPerPixel === 2 && bitsPerSample === 8))) ||
-    (photometric === PHOTOMETRIC.rgb &&
-      ((bitsPerSample === 8 && samplesPerPixel >= 3) ||
-        (bitsPerSample === 16 && (samplesPerPixel === 3 || samplesPerPixel === 4)))) ||
-    (photometric === PHOTOMETRIC.palette && samplesPerPixel === 1 && [1, 2, 4, 8].includes(bitsPerSample));
+  const jpeg = compression === COMPRESSION.jpeg;
+  const supported = jpeg
+    ? bitsPerSample === 8 &&
+      predictor === 1 &&
+      ((samplesPerPixel === 3 && (photometric === PHOTOMETRIC.yCbCr || photometric === PHOTOMETRIC.rgb)) ||
+        (samplesPerPixel === 1 && photometric === PHOTOMETRIC.blackIsZero))
+    : (photometric === PHOTOMETRIC.whiteIsZero && samplesPerPixel === 1 && [1, 4, 8, 16].includes(bitsPerSample)) ||
+      (photometric === PHOTOMETRIC.blackIsZero &&
+        ((samplesPerPixel === 1 && [1, 2, 8, 16].includes(bitsPerSample)) ||
+          (samplesPerPixel === 2 && bitsPerSample === 8))) ||
+      (photometric === PHOTOMETRIC.rgb &&
+        ((bitsPerSample === 8 && samplesPerPixel >= 3) ||
+          (bitsPerSample === 16 && (samplesPerPixel === 3 || samplesPerPixel === 4)))) ||
+      (photometric === PHOTOMETRIC.palette && samplesPerPixel === 1 && [1, 2, 4, 8].includes(bitsPerSample));
   if (!supported) {
     throw unsupported(`photometric interpretation ${photometric} at ${samplesPerPixel} x ${bitsPerSample} bits`);
   }
-  const alpha = samplesPerPixel > colourSamples && (firstExtra === 1 || firstExtra === 2) ? firstExtra : 0;
+  const alpha = !jpeg && samplesPerPixel > colourSamples && (firstExtra === 1 || firstExtra === 2) ? firstExtra : 0;
 
   let colorMap: number[] | undefined;
   if (photometric === PHOTOMETRIC.palette) {
@@ -236,6 +256,9 @@ export function readFirstPage(bytes: Buffer): TiffPage {
     );
   }
 
+  if (jpeg)
+    checkJpegChunks(bytes, { chunkWidth, chunkHeight, samplesPerPixel, offsets, byteCounts, jpegTables }, chunks);
+
   return {
     littleEndian,
     width,
@@ -254,7 +277,63 @@ export function readFirstPage(bytes: Buffer): TiffPage {
     chunksDown,
     offsets,
     byteCounts,
+    ...(jpegTables ? { jpegTables } : {}),
   };
+}
+
+type JpegChunks = Pick<
+  TiffPage,
+  'chunkWidth' | 'chunkHeight' | 'samplesPerPixel' | 'offsets' | 'byteCounts' | 'jpegTables'
+>;
+
+/** Strip or tile `index` as a whole JPEG: the shared tables (without their EOI), then its own data (without its SOI). */
+function jpegChunk(bytes: Buffer, page: JpegChunks, index: number): Buffer {
+  const start = page.offsets.get(index);
+  const chunk = bytes.subarray(start, start + page.byteCounts.get(index));
+  if (!page.jpegTables || page.jpegTables.length < 4) return chunk;
+  return Buffer.concat([page.jpegTables.subarray(0, -2), chunk.subarray(2)]);
+}
+
+/** Every strip or tile must be a JPEG no larger than its place in the page, with a bounded number of scans. */
+function checkJpegChunks(bytes: Buffer, page: JpegChunks, chunks: number): void {
+  for (let i = 0; i < chunks; i++) {
+    const frame = readJpegStructure(jpegChunk(bytes, page, i));
+    if (frame.width > page.chunkWidth || frame.height > page.chunkHeight) {
+      throw new ImageTooLargeError(
+        'frame-outside-canvas',
+        `JPEG ${i} of the tiff is ${frame.width}x${frame.height}, larger than its ${page.chunkWidth}x${page.chunkHeight} strip or tile`,
+      );
+    }
+    if (frame.precision !== 8 || frame.components !== page.samplesPerPixel) {
+      throw unsupported(
+        `JPEG data of ${frame.components} x ${frame.precision} bits in a page of ${page.samplesPerPixel} samples`,
+      );
+    }
+  }
+}
+
+/** A JPEG-compressed page: each strip or tile decoded by MozJPEG and placed in the page. */
+async function decodeJpegPage(bytes: Buffer, page: TiffPage): Promise<Buffer> {
+  const rgba = Buffer.alloc(page.width * page.height * 4);
+  for (let down = 0; down < page.chunksDown; down++) {
+    for (let across = 0; across < page.chunksAcross; across++) {
+      let chunk;
+      try {
+        chunk = await decodeJpeg(jpegChunk(bytes, page, down * page.chunksAcross + across));
+      } catch (error) {
+        if (!(error instanceof JpegDecodeError)) throw error;
+        throw corrupt(`its JPEG data: ${error.message}`);
+      }
+      const left = across * page.chunkWidth;
+      const top = down * page.chunkHeight;
+      const rowBytes = Math.min(chunk.width, page.width - left) * 4;
+      for (let row = 0; row < chunk.height && top + row < page.height; row++) {
+        const from = row * chunk.width * 4;
+        chunk.data.copy(rgba, ((top + row) * page.width + left) * 4, from, from + rowBytes);
+      }
+    }
+  }
+  return rgba;
 }
 
 /** TIFF LZW (MSB first, 9 to 12 bit codes, code width grows one code early), into `out` until it is full. */
@@ -430,6 +509,17 @@ export const tiffFormat: ImageFormat = {
 
   inspect(bytes: Buffer): DeclaredImage {
     const page = readFirstPage(bytes);
+    if (page.compression === COMPRESSION.jpeg) {
+      return {
+        format: 'tiff',
+        width: page.width,
+        height: page.height,
+        bitsPerSample: 8,
+        channels: page.samplesPerPixel,
+        // One strip or tile at a time: MozJPEG's component planes and its RGBA output.
+        workingBytes: page.chunkWidth * page.chunkHeight * (page.samplesPerPixel + 4),
+      };
+    }
     return {
       format: 'tiff',
       width: page.width,
@@ -446,6 +536,14 @@ export const tiffFormat: ImageFormat = {
 
   async decode(bytes: Buffer): Promise<DecodedImage> {
     const page = readFirstPage(bytes);
+    if (page.compression === COMPRESSION.jpeg) {
+      const data = await decodeJpegPage(bytes, page);
+      return {
+        bitmap: { data, width: page.width, height: page.height },
+        orientation: page.orientation,
+        hasAlpha: false,
+      };
+    }
     const samples = readSamples(bytes, page);
     const UTIF = await import('utif2');
     // The directory UTIF.toRGBA8 reads: the tags of IFD0 that describe the samples, nothing else.

@@ -212,6 +212,65 @@ describe('tiffFormat with TIFFs written by libvips (sharp)', () => {
   });
 });
 
+describe('tiffFormat with JPEG-compressed TIFFs (libvips writes them by default)', () => {
+  const width = 37;
+  const height = 23;
+  // Smooth, so JPEG keeps it close: the decoders may differ by a few levels in chroma upsampling.
+  const rgb = Buffer.alloc(width * height * 3).map((_, i) => {
+    const p = Math.floor(i / 3);
+    return [((p % width) * 255) / width, ((Math.floor(p / width) * 255) / height) | 0, 128][i % 3]!;
+  });
+
+  it.each([{}, { tile: true, tileWidth: 16, tileHeight: 16 }])('decodes %j like libvips does', async (options) => {
+    const file = await sharp(rgb, { raw: { width, height, channels: 3 } })
+      .tiff({ quality: 95, ...options })
+      .toBuffer();
+    const expected = await sharp(file).removeAlpha().raw().toBuffer();
+    const declared = tiffFormat.inspect(file, budget);
+    expect(declared).toMatchObject({ width, height, bitsPerSample: 8, channels: 3 });
+    const image = await tiffFormat.decode(file, declared);
+    expect(image.hasAlpha).toBe(false);
+    const actual = samplesOf(image, 3);
+    const worst = actual.reduce((max, value, i) => Math.max(max, Math.abs(value - expected[i]!)), 0);
+    expect(worst).toBeLessThanOrEqual(4);
+    expect(pixel(image, width - 1, height - 1)[3]).toBe(255);
+  });
+
+  it('refuses a strip whose JPEG is larger than the strip (a 4000x4000 JPEG in a 1x1 page)', async () => {
+    const big = await sharp({ create: { width: 4000, height: 4000, channels: 3, background: '#808080' } })
+      .jpeg()
+      .toBuffer();
+    const file = tiff([{ width: 1, height: 1, samplesPerPixel: 3, photometric: 6, compression: 7, strips: [big] }]);
+    const { ms, rssGrowth } = await measured(async () => {
+      const error = await failure(() => tiffFormat.inspect(file, budget));
+      expect(error).toBeInstanceOf(ImageTooLargeError);
+      expect(error.code).toBe('frame-outside-canvas');
+      expect(
+        (
+          await failure(() =>
+            tiffFormat.decode(file, { format: 'tiff', width: 1, height: 1, bitsPerSample: 8, channels: 3 }),
+          )
+        ).code,
+      ).toBe('frame-outside-canvas');
+    });
+    expect(ms).toBeLessThan(1000);
+    expect(rssGrowth).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('decodes a strip that is a whole JPEG (no shared tables)', async () => {
+    const small = await sharp({ create: { width: 8, height: 4, channels: 3, background: '#ff0000' } })
+      .jpeg({ quality: 100 })
+      .toBuffer();
+    const image = await decode(
+      tiff([{ width: 8, height: 4, samplesPerPixel: 3, photometric: 6, compression: 7, strips: [small] }]),
+    );
+    const [r, g, b] = pixel(image, 7, 3);
+    expect(r).toBeGreaterThan(245);
+    expect(g).toBeLessThan(10);
+    expect(b).toBeLessThan(10);
+  });
+});
+
 describe('tiffFormat with TIFFs written byte by byte', () => {
   it('16-bit RGB, little- and big-endian, counted as 16 bits', async () => {
     // Two pixels: (0x1234, 0xabcd, 0xff00) and (0x0001, 0x8000, 0xfffe).
@@ -275,7 +334,7 @@ describe('tiffFormat with TIFFs written byte by byte', () => {
   it('refuses what it does not decode as unsupported', async () => {
     const one = { width: 1, height: 1, strips: [Buffer.of(0, 0, 0)] };
     const cases = [
-      tiff([{ ...one, compression: 7 }]), // JPEG
+      tiff([{ ...one, compression: 6 }]), // old-style JPEG
       tiff([{ ...one, compression: 4 }]), // CCITT Group 4
       tiff([{ ...one, samplesPerPixel: 3, photometric: 5 }]), // CMYK... with 3 samples
       tiff([{ ...one, samplesPerPixel: 4, photometric: 5, strips: [Buffer.alloc(4)] }]), // CMYK
