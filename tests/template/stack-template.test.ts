@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { retryDelaySeconds } from '../../src/thumbnail/retry-backoff';
 
 interface Resource {
   Type: string;
@@ -49,13 +50,47 @@ describe('the packaged CloudFormation template', () => {
     expect(resource('ImagesQueue').Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
   });
 
+  it('caps the batches the SQS trigger runs at once, so a flood of uploads waits in the queue', () => {
+    const [[, mapping]] = ofType('AWS::Lambda::EventSourceMapping') as [[string, Resource]];
+    // 2 is the least AWS accepts; 1000 is a whole default account, which the cap exists to protect.
+    expect(mapping.Properties.ScalingConfig.MaximumConcurrency).toBeGreaterThanOrEqual(2);
+    expect(mapping.Properties.ScalingConfig.MaximumConcurrency).toBeLessThanOrEqual(100);
+  });
+
   it('sends messages that keep failing to a dead-letter queue that keeps them 14 days', () => {
     expect(resource('ImagesQueue').Properties.RedrivePolicy).toEqual({
       deadLetterTargetArn: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] },
-      maxReceiveCount: 3,
+      maxReceiveCount: expect.any(Number),
     });
+    // AWS advises at least 5 for Lambda consumers: a throttled receive counts as a receive.
+    expect(resource('ImagesQueue').Properties.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(5);
     expect(resource('DeadLetterQueue').Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(resource('ImagesQueue').Properties.MessageRetentionPeriod).toBeLessThan(14 * 24 * 3600);
+  });
+
+  describe('retries of a transient failure', () => {
+    const receives = () => resource('ImagesQueue').Properties.RedrivePolicy.maxReceiveCount as number;
+    const retryPolicy = () => {
+      const variables = resource('ThumbnailLambdaFunction').Properties.Environment.Variables;
+      return {
+        baseDelaySeconds: Number(variables.RETRY_BASE_DELAY_SECONDS),
+        maxDelaySeconds: Number(variables.RETRY_MAX_DELAY_SECONDS),
+      };
+    };
+
+    it('never wait longer than the visibility timeout a crash waits out', () => {
+      expect(retryPolicy().maxDelaySeconds).toBeGreaterThan(0);
+      expect(retryPolicy().maxDelaySeconds).toBeLessThanOrEqual(resource('ImagesQueue').Properties.VisibilityTimeout);
+    });
+
+    it('bring a message that keeps failing to the dead-letter queue within 15 minutes', () => {
+      // The README and serverless.yml state 5 to 10 minutes with the defaults: the delays after each failed
+      // receive, plus each attempt running up to the function timeout.
+      const timeout = resource('ThumbnailLambdaFunction').Properties.Timeout as number;
+      const delays = Array.from({ length: receives() }, (_, i) => retryDelaySeconds(i + 1, retryPolicy()));
+      const total = delays.reduce((sum, delay) => sum + delay, 0) + receives() * timeout;
+      expect(total).toBeLessThanOrEqual(15 * 60);
+    });
   });
 
   it('notifies the queue of every new object in the images bucket, whatever the case of its extension', () => {
@@ -166,10 +201,113 @@ describe('the packaged CloudFormation template', () => {
       });
     });
 
-    it('subscribes an e-mail address to the alarm only when one is given', () => {
-      expect(resource('DeadLetterQueueAlarmTopic').Condition).toBe('HasAlarmEmail');
-      expect(resource('DeadLetterQueueNotEmptyAlarm').Properties.AlarmActions).toEqual({
-        'Fn::If': ['HasAlarmEmail', [{ Ref: 'DeadLetterQueueAlarmTopic' }], { Ref: 'AWS::NoValue' }],
+    it('alarms when the oldest upload in the images queue waits longer than the stuck threshold', () => {
+      const alarm = resource('ImagesQueueStuckAlarm').Properties;
+      expect(alarm).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['ImagesQueue', 'QueueName'] } }],
+        Statistic: 'Maximum',
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 900,
+      });
+      // Not so low that the ordinary retries of a failing image set it off.
+      expect(alarm.Threshold).toBeGreaterThan(resource('ImagesQueue').Properties.VisibilityTimeout);
+    });
+
+    it.each([
+      ['ThumbnailFunctionErrorsAlarm', 'Errors'],
+      ['ThumbnailFunctionThrottlesAlarm', 'Throttles'],
+    ])('%s goes off on the first thumbnail function %s', (name, metric) => {
+      expect(resource(name).Properties).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: metric,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'ThumbnailLambdaFunction' } }],
+        Statistic: 'Sum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
+    describe('alarm notifications', () => {
+      const alarms = () => ofType('AWS::CloudWatch::Alarm');
+      const toTopic = { 'Fn::If': ['HasAlarmEmail', [{ Ref: 'AlarmTopic' }], { Ref: 'AWS::NoValue' }] };
+      const alarmsOfThisStack = {
+        'Fn::Sub': 'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-*',
+      };
+
+      it('every alarm tells the topic when it goes off and when it clears', () => {
+        expect(
+          alarms()
+            .map(([name]) => name)
+            .sort(),
+        ).toEqual([
+          'DeadLetterQueueNotEmptyAlarm',
+          'ImagesQueueStuckAlarm',
+          'ThumbnailFunctionErrorsAlarm',
+          'ThumbnailFunctionThrottlesAlarm',
+        ]);
+        for (const [, alarm] of alarms()) {
+          expect(alarm.Properties.AlarmActions).toEqual(toTopic);
+          expect(alarm.Properties.OKActions).toEqual(toTopic);
+        }
+      });
+
+      it('the topic, its key and its policy exist only when an e-mail address is given', () => {
+        for (const name of ['AlarmTopic', 'AlarmTopicKey', 'AlarmTopicPolicy']) {
+          expect(resource(name).Condition).toBe('HasAlarmEmail');
+        }
+        expect(ofType('AWS::SNS::Subscription').length + ofType('AWS::SNS::Topic').length).toBe(1);
+        expect(resource('AlarmTopic').Properties.Subscription).toEqual([{ Protocol: 'email', Endpoint: '' }]);
+      });
+
+      it('the topic is encrypted with a key of its own, not alias/aws/sns, which CloudWatch cannot use', () => {
+        expect(resource('AlarmTopic').Properties.KmsMasterKeyId).toEqual({ Ref: 'AlarmTopicKey' });
+        expect(resource('AlarmTopicKey').Properties.EnableKeyRotation).toBe(true);
+      });
+
+      it('the key lets the account administer it and CloudWatch alarms of this stack encrypt with it', () => {
+        const statements = resource('AlarmTopicKey').Properties.KeyPolicy.Statement;
+        expect(statements).toContainEqual(
+          expect.objectContaining({
+            Effect: 'Allow',
+            Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } },
+            Action: 'kms:*',
+          }),
+        );
+        const cloudWatch = statements.find(
+          (statement: { Principal: { Service?: string } }) =>
+            statement.Principal.Service === 'cloudwatch.amazonaws.com',
+        );
+        expect(cloudWatch).toMatchObject({ Effect: 'Allow', Resource: '*' });
+        expect([cloudWatch.Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+        expect(cloudWatch.Condition).toEqual({
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': alarmsOfThisStack },
+        });
+      });
+
+      it('the topic policy lets only CloudWatch alarms of this stack and account publish', () => {
+        const policy = resource('AlarmTopicPolicy').Properties;
+        expect(policy.Topics).toEqual([{ Ref: 'AlarmTopic' }]);
+        expect(policy.PolicyDocument.Statement).toEqual([
+          expect.objectContaining({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: { Ref: 'AlarmTopic' },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': alarmsOfThisStack },
+            },
+          }),
+        ]);
+      });
+
+      it('every alarm is named so that the policies above match it', () => {
+        for (const [, alarm] of alarms())
+          expect(alarm.Properties.AlarmName['Fn::Sub']).toMatch(/^\$\{AWS::StackName\}-/);
       });
     });
 
