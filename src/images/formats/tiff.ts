@@ -516,8 +516,9 @@ export const tiffFormat: ImageFormat = {
         height: page.height,
         bitsPerSample: 8,
         channels: page.samplesPerPixel,
-        // One strip or tile at a time: MozJPEG's component planes and its RGBA output.
-        workingBytes: page.chunkWidth * page.chunkHeight * (page.samplesPerPixel + 4),
+        // One strip or tile at a time: MozJPEG's component planes (16-bit coefficients if progressive)
+        // and its RGBA output.
+        workingBytes: page.chunkWidth * page.chunkHeight * (2 * page.samplesPerPixel + 4),
       };
     }
     return {
@@ -526,11 +527,8 @@ export const tiffFormat: ImageFormat = {
       height: page.height,
       bitsPerSample: page.bitsPerSample,
       channels: page.samplesPerPixel,
-      // All the samples, one strip or tile being decompressed, and UTIF's RGBA before it is copied.
-      workingBytes:
-        rowBytes(page, page.width) * page.height +
-        rowBytes(page, page.chunkWidth) * page.chunkHeight +
-        page.width * page.height * 4,
+      // All the samples and one strip or tile being decompressed (UTIF's RGBA is the result itself).
+      workingBytes: rowBytes(page, page.width) * page.height + rowBytes(page, page.chunkWidth) * page.chunkHeight,
     };
   },
 

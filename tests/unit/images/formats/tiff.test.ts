@@ -279,7 +279,8 @@ describe('tiffFormat with TIFFs written byte by byte', () => {
       const strip = Buffer.alloc(12);
       values.forEach((v, i) => (bigEndian ? strip.writeUInt16BE(v, 2 * i) : strip.writeUInt16LE(v, 2 * i)));
       const file = tiff([{ width: 2, height: 1, bitsPerSample: 16, samplesPerPixel: 3, strips: [strip] }], bigEndian);
-      expect(tiffFormat.inspect(file, budget)).toMatchObject({ bitsPerSample: 16, channels: 3 });
+      // The samples (2 x 6 bytes) and the one strip being decompressed (the same 12 bytes).
+      expect(tiffFormat.inspect(file, budget)).toMatchObject({ bitsPerSample: 16, channels: 3, workingBytes: 24 });
       const image = await decode(file);
       expect([pixel(image, 0, 0), pixel(image, 1, 0)]).toEqual([
         [0x12, 0xab, 0xff, 255],
@@ -499,6 +500,21 @@ describe('tiffFormat against hostile files', () => {
     const error = await failure(() => tiffFormat.inspect(file, budget));
     expect(error).toBeInstanceOf(ImageTooLargeError);
     expect(error.code).toBe('excess-compressed-data');
+  });
+
+  it('counts a tile far larger than its 1x1 page in the memory it declares', () => {
+    const file = tiff([
+      {
+        width: 1,
+        height: 1,
+        samplesPerPixel: 3,
+        bitsPerSample: 16,
+        compression: 8,
+        strips: [],
+        tags: { 322: [LONG, [16384]], 323: [LONG, [16384]], 324: [LONG, [8]], 325: [LONG, [0]] },
+      },
+    ]);
+    expect(tiffFormat.inspect(file, budget).workingBytes).toBeGreaterThanOrEqual(16384 * 16384 * 6);
   });
 
   it('declares a huge first page as it is, for the pixel budget to refuse', () => {
