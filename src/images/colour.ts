@@ -206,13 +206,15 @@ export async function convertCmykToSrgb(
 }
 
 function convertCmykUncalibrated(pixels: Buffer, inverted: boolean): void {
-  for (let i = 0; i < pixels.length; i += 4) {
-    // The amount of light each component lets through, 255 for no ink.
-    const through = (value: number): number => (inverted ? value : 255 - value);
-    const k = through(pixels[i + 3]!);
-    pixels[i] = Math.round((through(pixels[i]!) * k) / 255);
-    pixels[i + 1] = Math.round((through(pixels[i + 1]!) * k) / 255);
-    pixels[i + 2] = Math.round((through(pixels[i + 2]!) * k) / 255);
-    pixels[i + 3] = 255;
+  // A plain typed array and inline arithmetic: this loop runs once per pixel of up to 50 MP.
+  const data = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length);
+  const flip = inverted ? 0 : 255;
+  for (let i = 0; i < data.length; i += 4) {
+    // The light each component lets through, 255 for no ink.
+    const k = Math.abs(flip - data[i + 3]!);
+    data[i] = (Math.abs(flip - data[i]!) * k + 127) / 255;
+    data[i + 1] = (Math.abs(flip - data[i + 1]!) * k + 127) / 255;
+    data[i + 2] = (Math.abs(flip - data[i + 2]!) * k + 127) / 255;
+    data[i + 3] = 255;
   }
 }
