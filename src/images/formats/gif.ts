@@ -118,6 +118,7 @@ export function readFirstFrame(bytes: Buffer): FirstFrame {
 
 function checkFrame(frame: FirstFrame): void {
   const { left, top, width, height, screenWidth, screenHeight } = frame;
+  if (screenWidth === 0 || screenHeight === 0) throw corrupt(`a logical screen of ${screenWidth}x${screenHeight}`);
   if (left + width > screenWidth || top + height > screenHeight) {
     throw new ImageTooLargeError(
       'frame-outside-canvas',

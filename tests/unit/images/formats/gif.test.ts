@@ -48,7 +48,7 @@ interface GifSpec {
   screen: [number, number];
   /** Four RGB colours. */
   palette?: number[][];
-  frame: { left?: number; top?: number; width: number; height: number; transparent?: number };
+  frame: { left?: number; top?: number; width: number; height: number; transparent?: number; interlaced?: boolean };
   /** LZW data of the first frame; default: `lzw` of `indices`. */
   data?: Buffer;
   indices?: number[];
@@ -66,7 +66,7 @@ function gif(spec: GifSpec): Buffer {
     [0, 0, 255],
     [255, 255, 255],
   ];
-  const { left = 0, top = 0, width, height, transparent } = spec.frame;
+  const { left = 0, top = 0, width, height, transparent, interlaced = false } = spec.frame;
   const control =
     transparent === undefined ? Buffer.alloc(0) : Buffer.from([0x21, 0xf9, 4, 0x01, 0, 0, transparent, 0]);
   return Buffer.concat([
@@ -81,7 +81,7 @@ function gif(spec: GifSpec): Buffer {
     u16(top),
     u16(width),
     u16(height),
-    Buffer.of(0),
+    Buffer.of(interlaced ? 0x40 : 0),
     Buffer.of(2), // LZW minimum code size
     subBlocks(spec.data ?? lzw(spec.indices ?? [])),
     spec.after ?? Buffer.alloc(0),
@@ -198,6 +198,26 @@ describe('gifFormat with GIFs written byte by byte', () => {
     expect(pixel(bitmap.data, 4, 3, 2)).toEqual([0, 0, 0, 0]);
   });
 
+  it('puts the rows of an interlaced frame back in order', async () => {
+    // 1x9, stored in the four passes' order: rows 0, 8; 4; 2, 6; 1, 3, 5, 7. Row y has colour y % 4.
+    const order = [0, 8, 4, 2, 6, 1, 3, 5, 7];
+    const file = gif({
+      screen: [1, 9],
+      frame: { width: 1, height: 9, interlaced: true },
+      indices: order.map((y) => y % 4),
+    });
+    const { bitmap } = await gifFormat.decode(file, gifFormat.inspect(file, budget));
+    const colours = [
+      [255, 0, 0, 255],
+      [0, 255, 0, 255],
+      [0, 0, 255, 255],
+      [255, 255, 255, 255],
+    ];
+    expect(Array.from({ length: 9 }, (_, y) => pixel(bitmap.data, 1, 0, y))).toEqual(
+      Array.from({ length: 9 }, (_, y) => colours[y % 4]),
+    );
+  });
+
   it("makes the graphic control extension's transparent index transparent", async () => {
     const file = gif({ screen: [2, 1], frame: { width: 2, height: 1, transparent: 1 }, indices: [0, 1] });
     const { bitmap, hasAlpha } = await gifFormat.decode(file, gifFormat.inspect(file, budget));
@@ -221,6 +241,7 @@ describe('gifFormat with GIFs written byte by byte', () => {
       valid.subarray(0, valid.length - 4), // inside the image data
       Buffer.concat([valid.subarray(0, 25), Buffer.of(0x3b)]), // trailer before any image
       Buffer.concat([valid.subarray(0, 25), Buffer.of(0x99)]), // unknown block
+      gif({ screen: [0, 0], frame: { width: 0, height: 0 } }), // nothing to show
     ];
     for (const file of cases) {
       const error = await failure(() => gifFormat.inspect(file, budget));
