@@ -21,7 +21,7 @@ export type FailureCode =
   | 'frame-outside-canvas'
   /** A progressive JPEG with more scans than any encoder writes: each one costs a full pass. */
   | 'too-many-scans'
-  /** PNG image data that inflates to more than its header can account for. */
+  /** PNG image data (or a TIFF Deflate strip) that inflates to more than its header can account for. */
   | 'inflated-size-exceeded'
   /**
    * Compressed image data (GIF LZW, TIFF strips) far longer than any encoder writes for the pixels the
