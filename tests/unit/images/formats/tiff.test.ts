@@ -320,6 +320,16 @@ describe('tiffFormat with TIFFs written byte by byte', () => {
     ]);
   });
 
+  it('a fourth sample as alpha only when declared so, premultiplied alpha made straight', async () => {
+    const page = { width: 1, height: 1, samplesPerPixel: 4, strips: [Buffer.of(100, 50, 0, 128)] };
+    const straight = await decode(tiff([{ ...page, tags: { 338: [SHORT, [2]] } }]));
+    expect([pixel(straight, 0, 0), straight.hasAlpha]).toEqual([[100, 50, 0, 128], true]);
+    const premultiplied = await decode(tiff([{ ...page, tags: { 338: [SHORT, [1]] } }]));
+    expect([pixel(premultiplied, 0, 0), premultiplied.hasAlpha]).toEqual([[199, 100, 0, 128], true]);
+    const unspecified = await decode(tiff([{ ...page, tags: { 338: [SHORT, [0]] } }]));
+    expect([pixel(unspecified, 0, 0), unspecified.hasAlpha]).toEqual([[100, 50, 0, 255], false]);
+  });
+
   it('returns the Orientation tag for the render step to apply', async () => {
     const file = tiff([{ width: 1, height: 1, strips: [Buffer.of(9)], tags: { 274: [SHORT, [6]] } }]);
     expect((await decode(file)).orientation).toBe(6);
