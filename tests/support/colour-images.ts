@@ -80,17 +80,19 @@ function colorantsD50(primaries: [number, number][], white: [number, number]): V
 
 /**
  * An ICC v2 display profile (matrix and tone curves) for Adobe RGB (1998): primaries (0.64, 0.33),
- * (0.21, 0.71), (0.15, 0.06), white D65, gamma 563/256 (2.2 as Adobe's own profile encodes it).
+ * (0.21, 0.71), (0.15, 0.06), white D65, gamma 563/256 (2.2 as Adobe's own profile encodes it; other
+ * gammas make other profiles).
  * Written field by field from ICC.1:2001-04, since lcms-wasm exposes no profile writer.
  */
-export function adobeRgbProfile(): Buffer {
+export function adobeRgbProfile(gamma = 563 / 256): Buffer {
   const s15 = (value: number): Buffer => {
     const b = Buffer.alloc(4);
     b.writeInt32BE(Math.round(value * 65536));
     return b;
   };
   const xyz = (v: Vector): Buffer => Buffer.concat([Buffer.from('XYZ \0\0\0\0', 'latin1'), ...v.map(s15)]);
-  const curve = Buffer.from([...Buffer.from('curv\0\0\0\0', 'latin1'), 0, 0, 0, 1, 563 >> 8, 563 & 0xff, 0, 0]);
+  const fixed8 = Math.round(gamma * 256);
+  const curve = Buffer.from([...Buffer.from('curv\0\0\0\0', 'latin1'), 0, 0, 0, 1, fixed8 >> 8, fixed8 & 0xff, 0, 0]);
   const text = (value: string): Buffer => Buffer.from(`text\0\0\0\0${value}\0`, 'latin1');
   const description = (value: string): Buffer => {
     const head = Buffer.alloc(12);

@@ -65,6 +65,50 @@ describe('convertToSrgb', () => {
     }
   });
 
+  it('runs no transform over the pixels of an sRGB-tagged image, and one over a P3 image, made once', async () => {
+    const srgb = await tagged('srgb');
+    const p3 = await tagged('p3');
+    const transformed: number[] = [];
+    let created = 0;
+
+    await jest.isolateModulesAsync(async () => {
+      // LittleCMS itself, with its pixel conversions counted.
+      jest.doMock('lcms-wasm', () => {
+        const actual = jest.requireActual('lcms-wasm');
+        return {
+          ...actual,
+          instantiate: async (options: object) => {
+            const lcms = await actual.instantiate(options);
+            const ccall = lcms.ccall.bind(lcms);
+            const create = lcms.cmsCreateTransform.bind(lcms);
+            lcms.cmsCreateTransform = (...args: number[]) => {
+              created += 1;
+              return create(...args);
+            };
+            lcms.ccall = (name: string, returns: unknown, types: unknown, args: number[]) => {
+              if (name === 'cmsDoTransform') transformed.push(args[3]!);
+              return ccall(name, returns, types, args);
+            };
+            return lcms;
+          },
+        };
+      });
+      const isolated = await import('../../../src/images/colour');
+
+      await isolated.convertToSrgb({ data: srgb.stored, width, height }, srgb.iccProfile);
+      await isolated.convertToSrgb({ data: srgb.stored, width, height }, srgb.iccProfile);
+      expect(transformed.filter((pixels) => pixels === width * height)).toEqual([]);
+
+      await isolated.convertToSrgb({ data: p3.stored, width, height }, p3.iccProfile);
+      expect(transformed.filter((pixels) => pixels === width * height)).toEqual([width * height]);
+      // One transform per profile: the second image with the same profile reuses it.
+      expect(created).toBe(2);
+      await isolated.convertToSrgb({ data: Buffer.from(p3.stored), width, height }, new Uint8Array(p3.iccProfile));
+      expect(created).toBe(2);
+      expect(transformed.filter((pixels) => pixels === width * height)).toHaveLength(2);
+    });
+  });
+
   it('converts a grey profile, reading grey from R and writing R = G = B', async () => {
     // A grey profile with gamma 1.0: a linear grey of 50% is sRGB 188.
     const rgb = adobeRgbProfile();
@@ -74,6 +118,22 @@ describe('convertToSrgb', () => {
     const converted = await convertToSrgb({ data, width: 1, height: 1 }, grey);
 
     expect([...converted.data]).toEqual([188, 188, 188, 7]);
+  });
+
+  it('keeps converting correctly while transforms for many profiles come and go from the cache', async () => {
+    const pixel = () => Buffer.from([200, 40, 90, 255]);
+    const convert = async (gamma: number) => [
+      ...(await convertToSrgb({ data: pixel(), width: 1, height: 1 }, adobeRgbProfile(gamma))).data,
+    ];
+    const first = await convert(1.8);
+
+    // More distinct profiles than the cache holds: the first one's transform is dropped and made again.
+    const others = [];
+    for (let k = 1; k <= 12; k++) others.push(await convert(1.8 + k * 0.05));
+
+    expect(await convert(1.8)).toEqual(first);
+    expect(new Set(others.map(String)).size).toBeGreaterThan(1);
+    expect(first).not.toEqual([200, 40, 90, 255]);
   });
 
   it.each([

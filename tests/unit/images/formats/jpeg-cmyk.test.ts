@@ -93,6 +93,25 @@ describe('decodeCmykJpeg', () => {
     );
   });
 
+  it('loads LittleCMS only for a file with a profile', async () => {
+    const { jpeg, iccProfile } = await cmykJpeg();
+    const loaded = jest.fn();
+
+    await jest.isolateModulesAsync(async () => {
+      jest.doMock('lcms-wasm', () => {
+        loaded();
+        return jest.requireActual('lcms-wasm');
+      });
+      const isolated = await import('../../../../src/images/formats/jpeg-cmyk');
+
+      await isolated.decodeCmykJpeg(jpeg, { adobeTransform: 0, maxBytes });
+      expect(loaded).not.toHaveBeenCalled();
+
+      await isolated.decodeCmykJpeg(jpeg, { iccProfile, adobeTransform: 0, maxBytes });
+      expect(loaded).toHaveBeenCalledTimes(1);
+    });
+  });
+
   it('refuses before decoding when the decode would need more than maxBytes', async () => {
     const { jpeg, iccProfile } = await cmykJpeg();
     // File copy + CMYK output + its copy: about 8 bytes a pixel.
