@@ -59,7 +59,7 @@ test-functional: install ## Functional tests against the local stack (starts and
 	$(LOCAL_ENV) $(SLS) deploy --stage local --region us-east-1; \
 	$(LOCAL_ENV) $(JEST) --selectProjects functional --runInBand
 
-test-load: install ## Opt-in load test: 500 concurrent uploads, 10% poison, on the local stack (LOAD_COUNT=...)
+test-load: install ## Opt-in load test: 2000 uploads, 10% hostile, 5% of S3 requests failing, on the local stack (LOAD_COUNT=...)
 	@trap '$(LOCAL_ENV) scripts/local-aws.sh down' EXIT; \
 	$(LOCAL_ENV) scripts/local-aws.sh up; \
 	$(LOCAL_ENV) $(SLS) deploy --stage local --region us-east-1; \

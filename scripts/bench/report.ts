@@ -1,7 +1,6 @@
 /** Helpers shared by both modes: the machine, the commit, statistics, the table, the JSON file. */
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { ROOT } from './inputs';
 
@@ -15,20 +14,7 @@ function git(...args: string[]): string | undefined {
   }
 }
 
-export function machine() {
-  return {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    totalMemoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-  };
-}
-
-export function describeMachine(host: ReturnType<typeof machine>): string {
-  return `${host.cpu}, ${host.cores} cores, ${host.totalMemoryGiB} GiB, Node ${host.node} (${host.platform})`;
-}
-
+export { describeMachine, machine } from '../../tests/support/machine';
 export { median, percentile } from '../../tests/support/stats';
 
 /** Columns before `leftColumns` are left-aligned (names), the rest right-aligned (numbers). */

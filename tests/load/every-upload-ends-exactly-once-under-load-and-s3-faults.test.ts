@@ -1,93 +1,131 @@
 /**
- * `make test-load` (opt-in, not part of `make test`): 500 concurrent uploads to the deployed local
- * stack, one in ten of them poison, and proof that every object ends up somewhere visible.
+ * `make test-load` (opt-in, not part of `make test`): 2,000 uploads to the deployed local stack, one in ten
+ * of them hostile, while a proxy in front of S3 fails 5% of the function's object reads and writes. Every
+ * object must end exactly once: all its thumbnails, or exactly one dead letter with the right reason.
  */
-import { describeMachine, machine } from '../../scripts/bench/report';
-import { eventually } from '../support/eventually';
+import { pngDeclaring } from '../support/fixtures';
+import { startFaultInjectingProxy, type FaultInjectingProxy } from '../support/fault-injecting-proxy';
+import { describeMachine, machine } from '../support/machine';
 import { makePhotoJpeg } from '../support/sample-images';
 import { deletePrefix, describeStack, listKeys, uniquePrefix, type Stack } from '../support/stack';
 import { summarise, uploadAndTrack, type UploadObject } from '../support/tracked-uploads';
-import { deadLettersFor, deleteDeadLetters, type DeadLetter } from '../functional/support/dead-letters';
+import { takeDeadLetters, type DeadLetter } from '../functional/support/dead-letters';
+import {
+  setThumbnailFunctionEnvironment,
+  thumbnailFunctionEnvironment,
+} from '../functional/support/thumbnail-function';
 
-const COUNT = Number(process.env.LOAD_COUNT ?? 500);
+const COUNT = Number(process.env.LOAD_COUNT ?? 2000);
 const POISON_EVERY = 10;
-jest.setTimeout(30 * 60_000);
+const S3_FAULT_RATE = 0.05;
+const IN_FLIGHT = 25;
+jest.setTimeout(45 * 60_000);
 
-/** Reads every dead-letter message under `prefix`, hiding each while reading so none is seen twice. */
-async function readDeadLetters(stack: Stack, prefix: string, expected: number): Promise<Map<string, DeadLetter>> {
-  const byKey = new Map<string, DeadLetter>();
-  await eventually(
-    `${expected} dead-letter messages under ${prefix}`,
-    async () => {
-      for (const letter of await deadLettersFor(stack, prefix, 300)) {
-        for (const key of letter.keys) byKey.set(key, letter);
-      }
-      return byKey.size >= expected ? true : undefined;
-    },
-    { timeoutMs: 10 * 60_000, intervalMs: 100 },
-  );
-  return byKey;
-}
-
-describe(`${COUNT} concurrent uploads, one in ${POISON_EVERY} poison`, () => {
+describe(`${COUNT} uploads, one in ${POISON_EVERY} hostile, ${S3_FAULT_RATE * 100}% of S3 object requests failing`, () => {
   let stack: Stack;
+  let proxy: FaultInjectingProxy;
+  let savedEnvironment: Record<string, string>;
   const prefix = uniquePrefix('load');
-  let deadLetters = new Map<string, DeadLetter>();
 
   beforeAll(async () => {
     stack = await describeStack();
+    // The function reaches S3 through the proxy, SQS directly. MiniStack gives a function's own
+    // variables precedence over the endpoint it sets itself, and the SDK takes AWS_ENDPOINT_URL_S3
+    // over AWS_ENDPOINT_URL for S3 alone.
+    proxy = await startFaultInjectingProxy({
+      target: process.env.AWS_ENDPOINT_URL ?? 'http://localhost:4566',
+      faultRate: S3_FAULT_RATE,
+    });
+    savedEnvironment = await thumbnailFunctionEnvironment();
+    await setThumbnailFunctionEnvironment({ ...savedEnvironment, AWS_ENDPOINT_URL_S3: proxy.url });
   });
 
   afterAll(async () => {
-    await deleteDeadLetters(stack, [...deadLetters.values()]);
-    await deletePrefix(stack.imagesBucket, prefix);
-    await deletePrefix(stack.thumbnailsBucket, prefix);
+    if (savedEnvironment) await setThumbnailFunctionEnvironment(savedEnvironment);
+    await proxy?.close();
+    if (stack) {
+      await takeDeadLetters(stack, prefix, { expectKeys: [], timeoutMs: 60_000, quietMs: 0 });
+      await deletePrefix(stack.imagesBucket, prefix);
+      await deletePrefix(stack.thumbnailsBucket, prefix);
+    }
   });
 
-  it('gives every good image all its thumbnails and every poison object a dead-letter reason: nothing is lost', async () => {
+  it('gives every good image its thumbnails and every hostile file exactly one dead letter with its reason', async () => {
     const photo = await makePhotoJpeg(1024, 768, 11);
-    const poisons = [Buffer.from('not an image'), photo.subarray(0, 2048), Buffer.alloc(0)];
-    const objects: UploadObject[] = Array.from({ length: COUNT }, (_, i) =>
-      i % POISON_EVERY === 0
-        ? { key: `${prefix}/poison-${i}.jpg`, body: poisons[(i / POISON_EVERY) % poisons.length]! }
-        : { key: `${prefix}/photo-${i}.jpg`, body: photo },
-    );
-    const good = objects.filter(({ key }) => key.includes('/photo-')).map(({ key }) => key);
-    const poison = objects.filter(({ key }) => key.includes('/poison-')).map(({ key }) => key);
+    const hostile: { name: string; body: Buffer; failureCode: string }[] = [
+      { name: 'truncated.jpg', body: photo.subarray(0, 2048), failureCode: 'corrupt-image' },
+      { name: 'bomb.png', body: await pngDeclaring(100_000, 100_000), failureCode: 'too-many-pixels' },
+      { name: 'notes.jpg', body: Buffer.from('shopping list: milk, eggs'), failureCode: 'unsupported-format' },
+      { name: 'empty.jpg', body: Buffer.alloc(0), failureCode: 'empty-object' },
+    ];
+    const expectedCode = new Map<string, string>();
+    const objects: UploadObject[] = Array.from({ length: COUNT }, (_, i) => {
+      if (i % POISON_EVERY !== 0) return { key: `${prefix}/photo-${i}.jpg`, body: photo };
+      const kind = hostile[(i / POISON_EVERY) % hostile.length]!;
+      const key = `${prefix}/hostile-${i}-${kind.name}`;
+      expectedCode.set(key, kind.failureCode);
+      return { key, body: kind.body };
+    });
+    const good = objects.map(({ key }) => key).filter((key) => !expectedCode.has(key));
+    const poison = [...expectedCode.keys()];
 
     const run = await uploadAndTrack(stack, prefix, objects, good, {
-      concurrency: 25,
-      timeoutMs: 20 * 60_000,
+      concurrency: IN_FLIGHT,
+      timeoutMs: 30 * 60_000,
       pollIntervalMs: 500,
     });
-    deadLetters = await readDeadLetters(stack, prefix, poison.length);
+    // Read (and delete) dead letters until one for every hostile file has come, then 30 s more, so that a
+    // second dead letter for any object (good or hostile) is caught too.
+    const { letters, missing } = await takeDeadLetters(stack, prefix, {
+      expectKeys: poison,
+      timeoutMs: 10 * 60_000,
+      quietMs: 30_000,
+    });
     const summary = summarise(run);
 
-    // Every object is accounted for exactly once: thumbnails or a dead letter, never both, never neither.
+    // Exactly one outcome per object: thumbnails XOR exactly one dead letter.
+    const lettersByKey = new Map<string, DeadLetter[]>();
+    for (const letter of letters) {
+      for (const key of letter.keys) lettersByKey.set(key, [...(lettersByKey.get(key) ?? []), letter]);
+    }
     const withThumbnails = new Set(run.completedAt.keys());
-    const deadLettered = new Set(deadLetters.keys());
-    const lost = objects.filter(({ key }) => !withThumbnails.has(key) && !deadLettered.has(key)).map(({ key }) => key);
-    const both = [...withThumbnails].filter((key) => deadLettered.has(key));
+    const outcomes = objects.map(({ key }) => (withThumbnails.has(key) ? 1 : 0) + (lettersByKey.get(key)?.length ?? 0));
+    const lost = objects.filter((_, i) => outcomes[i] === 0).map(({ key }) => key);
+    const duplicated = objects.filter((_, i) => outcomes[i]! > 1).map(({ key }) => key);
+    const wrongCode = poison.filter(
+      (key) => lettersByKey.get(key)?.[0]?.attributes['failure-code'] !== expectedCode.get(key),
+    );
+    const uploaded = new Set(objects.map(({ key }) => key));
+    const strangers = letters.filter(
+      (letter) => letter.keys.length === 0 || letter.keys.some((key) => !uploaded.has(key)),
+    );
+    const { objectRequests, slowDown, reset } = proxy.counts;
+
     console.log(
       [
         `Machine: ${describeMachine(machine())}`,
-        `${COUNT} uploads (${poison.length} poison), 25 in flight: ${withThumbnails.size} with thumbnails, ` +
-          `${deadLettered.size} dead-lettered, ${lost.length} lost`,
+        `${COUNT} uploads (${poison.length} hostile: truncated JPEG, PNG bomb header, text as .jpg, empty), ` +
+          `${IN_FLIGHT} in flight`,
+        `S3 faults injected: ${slowDown} SlowDown + ${reset} resets in ${objectRequests} object requests of the function ` +
+          `(${(((slowDown + reset) / Math.max(1, objectRequests)) * 100).toFixed(1)}%)`,
+        `${withThumbnails.size} with thumbnails, ${lettersByKey.size} dead-lettered (${letters.length} dead letters), ` +
+          `${lost.length} lost, ${duplicated.length} with more than one outcome, ${wrongCode.length} with a wrong reason`,
         `throughput ${summary.throughputPerSecond.toFixed(1)} images/s; upload → thumbnails latency ` +
           `p50 ${summary.latencyMs?.p50.toFixed(0)} ms, p95 ${summary.latencyMs?.p95.toFixed(0)} ms ` +
           `(max ${summary.latencyMs?.max.toFixed(0)} ms, polling every 500 ms)`,
       ].join('\n'),
     );
     expect(run.timedOut).toBeUndefined();
+    expect(missing).toEqual([]);
     expect(lost).toEqual([]);
-    expect(both).toEqual([]);
+    expect(duplicated).toEqual([]);
+    expect(wrongCode).toEqual([]);
+    expect(strangers).toEqual([]);
     expect([...withThumbnails].sort()).toEqual([...good].sort());
-    expect([...deadLettered].sort()).toEqual([...poison].sort());
-    expect(
-      [...deadLetters.values()].every(({ attributes }) =>
-        ['unsupported-format', 'corrupt-image', 'empty-object'].includes(attributes['failure-code'] ?? ''),
-      ),
-    ).toBe(true);
-    for (const key of poison.slice(0, 5)) expect(await listKeys(stack.thumbnailsBucket, `${key}/`)).toEqual([]);
+    // The faults did reach the function: every good image was read through the proxy at least once.
+    expect(objectRequests).toBeGreaterThanOrEqual(good.length);
+    expect(slowDown).toBeGreaterThan(0);
+    expect(reset).toBeGreaterThan(0);
+    for (const key of poison.slice(0, 8)) expect(await listKeys(stack.thumbnailsBucket, `${key}/`)).toEqual([]);
   });
 });
