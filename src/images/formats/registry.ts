@@ -6,6 +6,7 @@ import { gifFormat } from './gif';
 import { heicFormat } from './heic';
 import { jpegFormat } from './jpeg';
 import { pngFormat } from './png';
+import { tiffFormat } from './tiff';
 import { webpFormat } from './webp';
 
 /**
@@ -21,6 +22,7 @@ export const FORMATS: readonly ImageFormat[] = [
   heicFormat,
   gifFormat,
   bmpFormat,
+  tiffFormat,
 ];
 
 export const SUPPORTED_FORMATS = FORMATS.map((format) => format.name.toUpperCase()).join(', ');
