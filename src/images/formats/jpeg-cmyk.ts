@@ -92,8 +92,11 @@ async function instantiate(): Promise<TurboJpeg> {
   return exports;
 }
 
-/** Whether the frame header is SOF2/SOF6/SOF10/SOF14: progressive, so libjpeg holds every coefficient. */
-function isProgressive(bytes: Buffer): boolean {
+/**
+ * From the frame header: whether the file is progressive (SOF2/6/10/14: libjpeg then holds a 16-bit
+ * coefficient for every sample) and the samples per pixel once chroma subsampling is counted.
+ */
+function frameOf(bytes: Buffer): { progressive: boolean; samplesPerPixel: number } {
   let offset = 2;
   while (offset + 4 <= bytes.length && bytes[offset] === 0xff) {
     const marker = bytes[offset + 1]!;
@@ -102,11 +105,20 @@ function isProgressive(bytes: Buffer): boolean {
       continue;
     }
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      return (marker & 0x03) === 0x02;
+      const count = bytes[offset + 9] ?? 0;
+      const factors: [number, number][] = [];
+      for (let k = 0; k < count && offset + 12 + k * 3 <= bytes.length; k++) {
+        const hv = bytes[offset + 11 + k * 3]!;
+        factors.push([hv >> 4, hv & 0x0f]);
+      }
+      const hMax = Math.max(1, ...factors.map(([h]) => h));
+      const vMax = Math.max(1, ...factors.map(([, v]) => v));
+      const samplesPerPixel = factors.reduce((sum, [h, v]) => sum + (h * v) / (hMax * vMax), 0);
+      return { progressive: (marker & 0x03) === 0x02, samplesPerPixel };
     }
     offset += 2 + bytes.readUInt16BE(offset + 2);
   }
-  return false;
+  return { progressive: false, samplesPerPixel: 4 };
 }
 
 /** An EOI marker near the end: the entropy-coded data was not cut short. */
@@ -130,6 +142,16 @@ export async function decodeCmykJpeg(
   bytes: Buffer,
   options: { iccProfile?: Uint8Array | undefined; adobeTransform?: number | undefined; maxBytes: number },
 ): Promise<RgbaBitmap> {
+  // In two steps, so the decoder's memory can be reclaimed while the colours are converted.
+  const { cmyk, width, height } = await decodeComponents(bytes, options.maxBytes);
+  return convertCmykToSrgb(cmyk, width, height, { iccProfile: options.iccProfile, inverted: true });
+}
+
+/** The four components as stored, 4 bytes a pixel (YCCK already made CMYK by libjpeg). */
+async function decodeComponents(
+  bytes: Buffer,
+  maxBytes: number,
+): Promise<{ cmyk: Buffer; width: number; height: number }> {
   const jpeg = await instantiate();
   const corrupt = (why: string) => new UnreadableImageError('corrupt-image', `the CMYK jpeg data ${why}`);
   const source = jpeg.malloc(bytes.length);
@@ -153,11 +175,13 @@ export async function decodeCmykJpeg(
   }
 
   const pixels = width * height;
-  const needed = bytes.length + pixels * 8 + (isProgressive(bytes) ? pixels * 8 : 0);
-  if (needed > options.maxBytes) {
+  const frame = frameOf(bytes);
+  const coefficients = frame.progressive ? Math.ceil(pixels * frame.samplesPerPixel * 2) : 0;
+  const needed = bytes.length + pixels * 8 + coefficients;
+  if (needed > maxBytes) {
     throw new ImageTooLargeError(
       'over-memory-budget',
-      `decoding the ${width}x${height} CMYK jpeg needs about ${mib(needed)}, over the decode budget of ${mib(options.maxBytes)}`,
+      `decoding the ${width}x${height} CMYK jpeg needs about ${mib(needed)}, over the decode budget of ${mib(maxBytes)}`,
     );
   }
   const output = jpeg.malloc(pixels * 4);
@@ -172,9 +196,5 @@ export async function decodeCmykJpeg(
   // -1 without an error: libjpeg warned and went on (extraneous bytes, a missing end marker...). A file
   // cut short is padded with grey, so that one is refused, as for other JPEGs.
   if (status !== 0 && !hasEndMarker(bytes)) throw corrupt('is truncated');
-  const cmyk = Buffer.from(new Uint8Array(jpeg.memory.buffer, output, pixels * 4));
-  return convertCmykToSrgb(cmyk, width, height, {
-    iccProfile: options.iccProfile,
-    inverted: true,
-  });
+  return { cmyk: Buffer.from(new Uint8Array(jpeg.memory.buffer, output, pixels * 4)), width, height };
 }

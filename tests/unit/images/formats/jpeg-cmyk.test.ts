@@ -128,6 +128,11 @@ describe('decodeCmykJpeg', () => {
     await expect(decodeCmykJpeg(jpeg, { iccProfile, maxBytes: withoutCoefficients })).rejects.toMatchObject({
       code: 'over-memory-budget',
     });
+    // Four full-resolution components (sharp writes CMYK unsubsampled), 2 bytes each: the decode
+    // layer's estimate for this file, which must be enough.
+    await expect(
+      decodeCmykJpeg(jpeg, { iccProfile, maxBytes: withoutCoefficients + width * height * 4 * 2 }),
+    ).resolves.toMatchObject({ width, height });
   });
 
   it('refuses a truncated file as corrupt instead of padding it with grey', async () => {
