@@ -543,7 +543,9 @@ export const tiffFormat: ImageFormat = {
       };
     }
     const samples = readSamples(bytes, page);
-    const UTIF = await import('utif2');
+    const loaded: typeof import('utif2') & { default?: typeof import('utif2') } = await import('utif2');
+    // Loaded as an ES module (tsx), UTIF's CommonJS exports are only under `default`.
+    const UTIF = loaded.default ?? loaded;
     // The directory UTIF.toRGBA8 reads: the tags of IFD0 that describe the samples, nothing else.
     const ifd: IFD = {
       width: page.width,
