@@ -232,6 +232,10 @@ export function readFirstPage(bytes: Buffer): TiffPage {
   // Rows per strip: absent or larger than the image means one strip.
   const chunkHeight = tiled ? value(TAG.tileLength) : Math.min(value(TAG.rowsPerStrip, height), height);
   if (chunkWidth === 0 || chunkHeight === 0) throw corrupt(`tiles or strips of ${chunkWidth}x${chunkHeight}`);
+  // The specification's rule, which also keeps every tile's left edge on a byte boundary.
+  if (tiled && (chunkWidth % 16 !== 0 || chunkHeight % 16 !== 0)) {
+    throw corrupt(`tiles of ${chunkWidth}x${chunkHeight}, not multiples of 16`);
+  }
   const chunksAcross = Math.ceil(width / chunkWidth);
   const chunksDown = Math.ceil(height / chunkHeight);
   const offsets = fields.get(tiled ? TAG.tileOffsets : TAG.stripOffsets);

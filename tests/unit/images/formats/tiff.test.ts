@@ -366,7 +366,16 @@ describe('tiffFormat with TIFFs written byte by byte', () => {
     const entry = valid.indexOf(Buffer.from([0x00, 0x01, LONG, 0])); // tag 256, type LONG
     noWidth.writeUInt16LE(255, entry); // now an unknown tag 255
     const stripPastEnd = tiff([{ width: 2, height: 1, strips: [Buffer.of(1, 2)], tags: { 279: [LONG, [1000]] } }]);
+    const oddTiles = tiff([
+      {
+        width: 2,
+        height: 1,
+        strips: [],
+        tags: { 322: [LONG, [10]], 323: [LONG, [16]], 324: [LONG, [8]], 325: [LONG, [2]] },
+      },
+    ]);
     const cases = [
+      oddTiles,
       valid.subarray(0, 6),
       Buffer.concat([valid.subarray(0, 4), Buffer.from([0xff, 0xff, 0, 0])]),
       noWidth,
