@@ -41,7 +41,11 @@ const TAG = {
   extraSamples: 338,
   sampleFormat: 339,
   jpegTables: 347,
+  iccProfile: 34675,
 } as const;
+
+/** An ICC profile larger than this is not a colour profile; it is ignored. */
+const MAX_ICC_BYTES = 4 * 1024 * 1024;
 
 /** Bytes per value of each field type (TIFF 6.0, section 2). */
 const TYPE_SIZES: Record<number, number> = {
@@ -106,6 +110,7 @@ export interface TiffPage {
   readonly byteCounts: Field;
   /** JPEG compression: the quantisation and Huffman tables its strips or tiles share (SOI ... EOI). */
   readonly jpegTables?: Buffer;
+  readonly iccProfile?: Buffer;
 }
 
 function corrupt(reason: string): UnreadableImageError {
@@ -122,7 +127,12 @@ function rowBytes(page: Pick<TiffPage, 'bitsPerSample' | 'samplesPerPixel'>, wid
 }
 
 /** Reads IFD0's entries: each tag's values, checked to lie inside the file. */
-function readIfd0(bytes: Buffer): { littleEndian: boolean; fields: Map<number, Field>; jpegTables?: Buffer } {
+function readIfd0(bytes: Buffer): {
+  littleEndian: boolean;
+  fields: Map<number, Field>;
+  jpegTables?: Buffer;
+  iccProfile?: Buffer;
+} {
   if (bytes.length < 8) throw corrupt('the file ends inside its header');
   const littleEndian = bytes[0] === 0x49;
   const u16 = (at: number) => (littleEndian ? bytes.readUInt16LE(at) : bytes.readUInt16BE(at));
@@ -134,6 +144,7 @@ function readIfd0(bytes: Buffer): { littleEndian: boolean; fields: Map<number, F
 
   const fields = new Map<number, Field>();
   let jpegTables: Buffer | undefined;
+  let iccProfile: Buffer | undefined;
   for (let i = 0; i < entries; i++) {
     const entry = ifd + 2 + i * 12;
     const tag = u16(entry);
@@ -144,6 +155,11 @@ function readIfd0(bytes: Buffer): { littleEndian: boolean; fields: Map<number, F
       const at = count <= 4 ? entry + 8 : u32(entry + 8);
       if (at + count > bytes.length) throw corrupt('its JPEG tables run past the end of the file');
       jpegTables = bytes.subarray(at, at + count);
+      continue;
+    }
+    if (tag === TAG.iccProfile && (type === 7 || type === 1)) {
+      const at = count <= 4 ? entry + 8 : u32(entry + 8);
+      if (count <= MAX_ICC_BYTES && at + count <= bytes.length) iccProfile = bytes.subarray(at, at + count);
       continue;
     }
     // Unknown types are skipped, as the specification asks; only integer tags are needed here.
@@ -158,12 +174,12 @@ function readIfd0(bytes: Buffer): { littleEndian: boolean; fields: Map<number, F
           : (n: number) => u32(valueAt + 4 * n);
     fields.set(tag, { count, get });
   }
-  return { littleEndian, fields, ...(jpegTables ? { jpegTables } : {}) };
+  return { littleEndian, fields, ...(jpegTables ? { jpegTables } : {}), ...(iccProfile ? { iccProfile } : {}) };
 }
 
 /** Reads and checks IFD0: refuses what UTIF cannot convert and any structure beyond what the page needs. */
 export function readFirstPage(bytes: Buffer): TiffPage {
-  const { littleEndian, fields, jpegTables } = readIfd0(bytes);
+  const { littleEndian, fields, jpegTables, iccProfile } = readIfd0(bytes);
   const value = (tag: number, fallback?: number): number => {
     const field = fields.get(tag);
     if (field && field.count > 0) return field.get(0);
@@ -282,6 +298,7 @@ export function readFirstPage(bytes: Buffer): TiffPage {
     offsets,
     byteCounts,
     ...(jpegTables ? { jpegTables } : {}),
+    ...(iccProfile ? { iccProfile } : {}),
   };
 }
 
@@ -502,6 +519,11 @@ function unpremultiply(rgba: Uint8Array): void {
   }
 }
 
+/** The page's ICC profile, copied out of the file's buffer. */
+function iccOf(page: TiffPage): { iccProfile?: Uint8Array } {
+  return page.iccProfile ? { iccProfile: new Uint8Array(page.iccProfile) } : {};
+}
+
 export const tiffFormat: ImageFormat = {
   name: 'tiff',
 
@@ -544,6 +566,7 @@ export const tiffFormat: ImageFormat = {
         bitmap: { data, width: page.width, height: page.height },
         orientation: page.orientation,
         hasAlpha: false,
+        ...iccOf(page),
       };
     }
     const samples = readSamples(bytes, page);
@@ -581,6 +604,7 @@ export const tiffFormat: ImageFormat = {
       bitmap: { data, width: page.width, height: page.height },
       orientation: page.orientation,
       hasAlpha,
+      ...iccOf(page),
     };
   },
 };

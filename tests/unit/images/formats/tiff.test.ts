@@ -191,6 +191,16 @@ describe('tiffFormat with TIFFs written by libvips (sharp)', () => {
     expect(samplesOf(image, 4).equals(rgba)).toBe(true);
   });
 
+  it('returns the embedded ICC profile, and none when there is none', async () => {
+    const image = sharp(rgb, { raw: { width, height, channels: 3 } });
+    const withProfile = await decode(await image.clone().withIccProfile('p3').tiff({ compression: 'lzw' }).toBuffer());
+    expect(Buffer.from(withProfile.iccProfile!).toString('latin1', 36, 40)).toBe('acsp');
+    const withJpeg = await decode(await image.clone().withIccProfile('p3').tiff().toBuffer());
+    expect(withJpeg.iccProfile?.length).toBe(withProfile.iccProfile!.length);
+    const without = await decode(await image.clone().tiff({ compression: 'lzw' }).toBuffer());
+    expect(without.iccProfile).toBeUndefined();
+  });
+
   it('decodes grey, and grey with alpha', async () => {
     const grey = pattern(width, height, 1);
     // libvips writes JPEG-compressed TIFF unless told otherwise.
