@@ -12,8 +12,11 @@ import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
  */
 
 const FILE_HEADER_BYTES = 14;
-/** BITMAPCOREHEADER (OS/2 1.x), BITMAPINFOHEADER, its V2/V3 extensions (Adobe), BITMAPV4HEADER, BITMAPV5HEADER. */
-const HEADER_SIZES = new Set([12, 40, 52, 56, 108, 124]);
+/**
+ * BITMAPCOREHEADER (OS/2 1.x), BITMAPINFOHEADER, its V3 extension (Adobe, with an alpha mask),
+ * BITMAPV4HEADER, BITMAPV5HEADER. Not Adobe's V2 (52 bytes), which libnsbmp does not read.
+ */
+const HEADER_SIZES = new Set([12, 40, 56, 108, 124]);
 
 const BI_RGB = 0;
 const BI_RLE8 = 1;

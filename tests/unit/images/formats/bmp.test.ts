@@ -182,6 +182,34 @@ describe('bmpFormat decodes', () => {
     expect([pixel(image, 0, 0), pixel(image, 1, 0)]).toEqual([[255, 0, 0, 128], BLUE]);
   });
 
+  it("bit fields after a BITMAPINFOHEADER, and inside Adobe's V3 header with alpha", async () => {
+    const rgb565 = await decode(
+      bmp({
+        width: 2,
+        height: 1,
+        bitCount: 16,
+        compression: 3,
+        masks: [0xf800, 0x07e0, 0x001f],
+        data: rows([0x00, 0xf8, 0x1f, 0x00]),
+      }),
+    );
+    expect(pixel(rgb565, 0, 0)[0]).toBeGreaterThan(240);
+    expect(pixel(rgb565, 1, 0)[2]).toBeGreaterThan(240);
+    expect(rgb565.hasAlpha).toBe(false);
+    const v3 = await decode(
+      bmp({
+        width: 2,
+        height: 1,
+        bitCount: 32,
+        compression: 3,
+        headerSize: 56,
+        masks: [0x00ff0000, 0x0000ff00, 0x000000ff, 0xff000000],
+        data: Buffer.from([0, 0, 255, 128, 255, 0, 0, 255]),
+      }),
+    );
+    expect([pixel(v3, 0, 0), pixel(v3, 1, 0), v3.hasAlpha]).toEqual([[255, 0, 0, 128], BLUE, true]);
+  });
+
   it('32 bits with an alpha mask but alpha 0 everywhere as opaque, as browsers do', async () => {
     const file = bmp({
       width: 2,
@@ -208,6 +236,7 @@ describe('bmpFormat refuses', () => {
       bmp({ width: 1, height: 1, bitCount: 2, data: pixel24 }),
       bmp({ width: 1, height: 1, bitCount: 64, data: Buffer.alloc(8) }),
       bmp({ width: 1, height: 1, bitCount: 24, headerSize: 64, data: pixel24 }), // OS/2 2.x header
+      bmp({ width: 1, height: 1, bitCount: 24, headerSize: 52, data: pixel24 }), // Adobe's V2 header
     ];
     for (const file of cases) {
       const error = await failure(() => bmpFormat.inspect(file, budget));
