@@ -14,7 +14,8 @@ export const fixtures = {
   jpeg: () => photo(400, 300).jpeg().toBuffer(),
   progressiveJpeg: () => photo(400, 300).jpeg({ progressive: true }).toBuffer(),
   grayscaleJpeg: () => photo(400, 300).grayscale().jpeg().toBuffer(),
-  cmykJpeg: () => photo(400, 300).toColourspace('cmyk').jpeg().toBuffer(),
+  // With its CMYK profile embedded, as print workflows write them.
+  cmykJpeg: () => photo(400, 300).toColourspace('cmyk').withIccProfile('cmyk').jpeg().toBuffer(),
   png: () => photo(400, 300, true).png().toBuffer(),
   png16: () => photo(400, 300).toColourspace('rgb16').png().toBuffer(),
   tiff: () => photo(400, 300).tiff({ compression: 'lzw' }).toBuffer(),

@@ -2,6 +2,9 @@ import { parseBoxSizes } from '../../../src/thumbnail/sizes';
 import { UnreadableImageError } from '../../../src/errors';
 import { renderThumbnails, type RenderOptions } from '../../../src/images/render';
 import { Jimp, JimpMime } from 'jimp';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import {
   decode,
@@ -13,6 +16,7 @@ import {
   withExifOrientation,
 } from '../../support/sample-images';
 import { differenceFromLibvips, fixtures, pngDeclaring, pngWithBadCrc } from '../../support/fixtures';
+import { adobeRgbProfile, saturatedSrgb } from '../../support/colour-images';
 import { buildPng } from '../../support/png-bytes';
 
 const budget = { maxPixels: 50_000_000, maxBytes: 768 * 2 ** 20 };
@@ -85,6 +89,16 @@ describe('renderThumbnails', () => {
   });
 });
 
+/** Saturated hues, where a wide-gamut profile read as sRGB is furthest off (the pixels are reinterpreted, not converted). */
+const saturated = () => sharp(saturatedSrgb(400, 300), { raw: { width: 400, height: 300, channels: 3 } });
+
+/** sharp takes a profile from a file; the Adobe RGB (1998) profile is built at test time. */
+function adobeRgbFile(): string {
+  const path = join(tmpdir(), 'render-test-adobe-rgb.icc');
+  writeFileSync(path, adobeRgbProfile());
+  return path;
+}
+
 describe('renderThumbnails on every kind of input', () => {
   const box = parseBoxSizes('100x100');
 
@@ -95,6 +109,9 @@ describe('renderThumbnails on every kind of input', () => {
     ['a progressive JPEG', fixtures.progressiveJpeg, 'jpeg', 3],
     ['a grayscale JPEG', fixtures.grayscaleJpeg, 'jpeg', 3],
     ['a CMYK JPEG', fixtures.cmykJpeg, 'jpeg', 3],
+    // Converted to sRGB from their profiles, on the largest thumbnail (libvips converts the full image).
+    ['a Display P3 JPEG', () => saturated().withIccProfile('p3').jpeg({ quality: 95 }).toBuffer(), 'jpeg', 3],
+    ['an Adobe RGB PNG', () => saturated().withIccProfile(adobeRgbFile()).png().toBuffer(), 'jpeg', 3],
     ['a 16-bit PNG', fixtures.png16, 'jpeg', 3],
     ['a TIFF', fixtures.tiff, 'jpeg', 3],
     // The first frame: the second is the negative, which would differ by ~100.
