@@ -6,8 +6,9 @@ import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
  * animation runs (uncovered screen transparent, the frame's transparent index transparent).
  *
  * A first frame reaching outside the logical screen is refused ('frame-outside-canvas') rather than
- * clipped: the decoder would still pay for every pixel of the frame, and no encoder writes such a
- * file (browsers enlarge the screen to fit it, which would hand the pixel budget to the frame anyway).
+ * clipped: the decoder would still pay for every pixel of the frame, and a file that disagrees with
+ * its own screen is broken or hostile. (Browsers enlarge the screen to fit a first frame; that would
+ * only hand the pixel budget to the frame.)
  */
 
 const TRAILER = 0x3b;
@@ -169,9 +170,9 @@ export const gifFormat: ImageFormat = {
       width: frame.screenWidth,
       height: frame.screenHeight,
       bitsPerSample: 8,
-      // One palette index per screen pixel at most (the decoder's index stream)...
+      // A palette index per pixel, as stored.
       channels: 1,
-      // ...plus the single-frame copy handed to the decoder and the frame's index stream.
+      // The decoder's index stream (one byte per frame pixel) and the single-frame copy it is handed.
       workingBytes: frame.width * frame.height + 13 + frame.globalPalette.length + frame.image.length + 9,
     };
   },
