@@ -13,6 +13,10 @@ const esmOnlyPackages = [
   '@jsquash/jpeg',
   'lcms-wasm',
   '@jsquash/png',
+  '@jsquash/webp',
+  '@jsquash/avif',
+  // The WebP and AVIF encoders' check for WebAssembly SIMD and threads.
+  'wasm-feature-detect',
   '@jimp/core',
   'file-type',
   'strtok3',

@@ -1,0 +1,91 @@
+import { readFile } from 'node:fs/promises';
+import { UnreadableImageError } from '../../errors';
+import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
+import { describePrimaryImage, heifFamily } from './isobmff';
+
+/**
+ * AVIF: still images (8, 10 and 12 bits, alpha, grids) through libavif with libaom's decoder compiled
+ * to WebAssembly (@jsquash/avif), which converts any depth to 8-bit RGBA. libavif leaves irot/imir to
+ * the application, so the decoded pixels are as stored and DecodedImage.orientation carries the
+ * equivalent EXIF orientation for the render step (which rotates after shrinking, where it is cheap).
+ * The clean aperture (clap) is not applied: the full coded image is returned. For an image sequence
+ * (avis) the still primary image is decoded; a sequence without one is refused.
+ */
+
+interface AvifDecoderModule {
+  default: (buffer: ArrayBuffer, options?: { bitDepth?: 8 }) => Promise<ImageData>;
+  /** The published typings omit init's compiled-module parameter, which Node needs (no fetch of file URLs). */
+  init: (module: WebAssembly.Module, options?: Record<string, unknown>) => Promise<void>;
+}
+
+let decoder: Promise<AvifDecoderModule['default']> | undefined;
+
+/** Loads and instantiates the decoder once per process, on the first AVIF (nothing before). */
+function loadDecoder(): Promise<AvifDecoderModule['default']> {
+  decoder ??= (async () => {
+    const codec = (await import('@jsquash/avif/decode.js')) as unknown as AvifDecoderModule;
+    const wasm = await WebAssembly.compile(await readFile(require.resolve('@jsquash/avif/codec/dec/avif_dec.wasm')));
+    await codec.init(wasm, { print: () => undefined, printErr: () => undefined });
+    return codec.default;
+  })();
+  // A failed load is not cached: the next image tries again.
+  decoder.catch(() => (decoder = undefined));
+  return decoder;
+}
+
+export const avifFormat: ImageFormat = {
+  name: 'avif',
+
+  sniff: (bytes) => heifFamily(bytes) === 'avif',
+
+  inspect(bytes): DeclaredImage {
+    const image = describePrimaryImage(bytes, 'avif');
+    if (image.codedType !== 'av01') {
+      throw new UnreadableImageError(
+        'unsupported-format',
+        `the avif primary image is coded as ${image.codedType}, not AV1 (av01)`,
+      );
+    }
+    const sampleBytes = image.bitDepth > 8 ? 2 : 1;
+    const channels = image.colourChannels + (image.hasAlpha ? 1 : 0);
+    return {
+      format: 'avif',
+      width: image.width,
+      height: image.height,
+      bitsPerSample: image.bitDepth,
+      channels,
+      // The decoder's copy of the file; libaom's frame buffers (with borders) and libavif's copy of
+      // the planes, counted as 4:4:4 at the stored depth (2.5 planes' worth); the RGBA image libavif
+      // converts to inside WebAssembly memory, which is then copied out (the budget counts that copy).
+      workingBytes:
+        bytes.length +
+        Math.ceil((image.codedPixels * image.colourChannels + image.alphaPixels) * sampleBytes * 2.5) +
+        image.width * image.height * 4,
+    };
+  },
+
+  async decode(bytes): Promise<DecodedImage> {
+    const image = describePrimaryImage(bytes, 'avif');
+    const decode = await loadDecoder();
+    const input = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+    let decoded: ImageData;
+    try {
+      decoded = await decode(input, { bitDepth: 8 });
+    } catch (error) {
+      throw new UnreadableImageError('corrupt-image', `the avif data cannot be decoded (${(error as Error).message})`);
+    }
+    const { data, width, height } = decoded;
+    if (width !== image.width || height !== image.height) {
+      throw new UnreadableImageError(
+        'corrupt-image',
+        `the avif image decodes to ${width}x${height}, not the ${image.width}x${image.height} its container declares`,
+      );
+    }
+    return {
+      bitmap: { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), width, height },
+      orientation: image.orientation,
+      hasAlpha: image.hasAlpha,
+      ...(image.iccProfile ? { iccProfile: image.iccProfile } : {}),
+    };
+  },
+};
