@@ -18,6 +18,12 @@ interface AvifDecoderModule {
   init: (module: WebAssembly.Module, options?: Record<string, unknown>) => Promise<void>;
 }
 
+/**
+ * Quiet, and with locateFile set so the glue does not build the .wasm file's URL from import.meta.url,
+ * which a CommonJS bundle does not have (the module passed to init is used instead).
+ */
+const GLUE_OPTIONS = { print: () => undefined, printErr: () => undefined, locateFile: (file: string) => file };
+
 let decoder: Promise<AvifDecoderModule['default']> | undefined;
 
 /** Loads and instantiates the decoder once per process, on the first AVIF (nothing before). */
@@ -25,7 +31,7 @@ function loadDecoder(): Promise<AvifDecoderModule['default']> {
   decoder ??= (async () => {
     const codec = (await import('@jsquash/avif/decode.js')) as unknown as AvifDecoderModule;
     const wasm = await WebAssembly.compile(await readFile(require.resolve('@jsquash/avif/codec/dec/avif_dec.wasm')));
-    await codec.init(wasm, { print: () => undefined, printErr: () => undefined });
+    await codec.init(wasm, GLUE_OPTIONS);
     return codec.default;
   })();
   // A failed load is not cached: the next image tries again.

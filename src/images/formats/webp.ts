@@ -210,6 +210,12 @@ interface WebpDecoderModule {
   init: (module: WebAssembly.Module, options?: Record<string, unknown>) => Promise<void>;
 }
 
+/**
+ * Quiet, and with locateFile set so the glue does not build the .wasm file's URL from import.meta.url,
+ * which a CommonJS bundle does not have (the module passed to init is used instead).
+ */
+const GLUE_OPTIONS = { print: () => undefined, printErr: () => undefined, locateFile: (file: string) => file };
+
 let decoder: Promise<WebpDecoderModule['default']> | undefined;
 
 /** Loads and instantiates the decoder once per process, on the first WebP (nothing before). */
@@ -217,7 +223,7 @@ function loadDecoder(): Promise<WebpDecoderModule['default']> {
   decoder ??= (async () => {
     const codec = (await import('@jsquash/webp/decode.js')) as unknown as WebpDecoderModule;
     const wasm = await WebAssembly.compile(await readFile(require.resolve('@jsquash/webp/codec/dec/webp_dec.wasm')));
-    await codec.init(wasm, { print: () => undefined, printErr: () => undefined });
+    await codec.init(wasm, GLUE_OPTIONS);
     return codec.default;
   })();
   decoder.catch(() => (decoder = undefined));
