@@ -159,7 +159,8 @@ describe('avifFormat.inspect reads the container without decoding', () => {
     const alpha = avifFormat.inspect(at(8, true), BUDGET);
     expect(ten).toMatchObject({ bitsPerSample: 10, channels: 3 });
     expect(alpha).toMatchObject({ bitsPerSample: 8, channels: 4 });
-    expect(ten.workingBytes!).toBeGreaterThan(eight.workingBytes! + 4000 * 3000 * 3);
+    // Each of the three planes takes a byte more per sample in libavif's copy; alpha is a fourth plane.
+    expect(ten.workingBytes!).toBeGreaterThanOrEqual(eight.workingBytes! + 4000 * 3000 * 3);
     expect(alpha.workingBytes!).toBeGreaterThan(eight.workingBytes! + 4000 * 3000);
   });
 
