@@ -5,7 +5,7 @@
  */
 
 const u8 = (value: number) => Buffer.from([value]);
-const u16 = (value: number) => {
+export const u16 = (value: number) => {
   const buffer = Buffer.alloc(2);
   buffer.writeUInt16BE(value);
   return buffer;
@@ -60,6 +60,8 @@ export interface TestHeif {
   readonly primary: number;
   readonly items: readonly TestItem[];
   readonly references?: readonly TestReference[];
+  /** Replaces the iloc box built from the items' data. */
+  readonly iloc?: Buffer;
 }
 
 /** ftyp + meta (hdlr, pitm, iinf, iref, iprp, iloc, idat), no mdat. */
@@ -106,6 +108,6 @@ export function heifFile(spec: TestHeif): Buffer {
     }),
   );
   const idat = box('idat', ...stored.map((item) => item.data!));
-  const meta = fullBox('meta', 0, 0, hdlr, pitm, iinf, iref, iprp, iloc, idat);
+  const meta = fullBox('meta', 0, 0, hdlr, pitm, iinf, iref, iprp, spec.iloc ?? iloc, idat);
   return Buffer.concat([ftyp, meta]);
 }

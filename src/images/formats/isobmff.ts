@@ -18,6 +18,9 @@ const GENERIC_BRANDS = new Set(['mif1', 'msf1']);
 /** Auxiliary types (auxC) that mark an item as the alpha plane of the image it refers to. */
 const ALPHA_URNS = new Set(['urn:mpeg:mpegB:cicp:systems:auxiliary:alpha', 'urn:mpeg:hevc:2015:auxid:1']);
 
+/** Item extents (iloc) a file may declare in all: far above any real file (a few per item). */
+const MAX_EXTENTS = 100_000;
+
 export class ContainerError extends Error {
   override readonly name = 'ContainerError';
 }
@@ -240,12 +243,17 @@ function readLocations(bytes: Buffer, box: Box): Map<number, Location> {
   const indexSize = version === 1 || version === 2 ? sizes & 0xf : 0;
   const count = version < 2 ? reader.u16('iloc item count') : reader.u32('iloc item count');
   const locations = new Map<number, Location>();
+  // Extents of zero-byte fields cost nothing to declare: 65,535 per item, item after item. Real files
+  // have one per item, or a few dozen for a fragmented one.
+  let extentsLeft = MAX_EXTENTS;
   for (let item = 0; item < count; item++) {
     const id = version < 2 ? reader.u16('iloc item ID') : reader.u32('iloc item ID');
     const constructionMethod = version === 1 || version === 2 ? reader.u16('iloc construction method') & 0xf : 0;
     reader.u16('iloc data reference index');
     const baseOffset = reader.uint(baseOffsetSize, 'iloc base offset');
     const extentCount = reader.u16('iloc extent count');
+    extentsLeft -= extentCount;
+    if (extentsLeft < 0) throw new ContainerError(`iloc declares more than ${MAX_EXTENTS} extents`);
     const extents: { offset: number; length: number }[] = [];
     for (let extent = 0; extent < extentCount; extent++) {
       reader.uint(indexSize, 'iloc extent index');

@@ -11,12 +11,14 @@ import {
   auxC,
   colrNclx,
   colrProfile,
+  fullBox,
   gridPayload,
   heifFile,
   imir,
   irot,
   ispe,
   pixi,
+  u16,
 } from '../../../support/isobmff-builder';
 import { meanAbsoluteDifference, referenceRgba } from '../../../support/rgba-diff';
 
@@ -38,8 +40,13 @@ async function decode(bytes: Buffer) {
 }
 
 /** A single av01 item with the given properties, and nothing to decode. */
-const declaring = (properties: Buffer[], brands = { major: 'avif', compatible: ['mif1', 'miaf'] }) =>
-  heifFile({ ...brands, primary: 1, items: [{ id: 1, type: 'av01', properties }] });
+const declaringSpec = (properties: Buffer[], brands = { major: 'avif', compatible: ['mif1', 'miaf'] }) => ({
+  ...brands,
+  primary: 1,
+  items: [{ id: 1, type: 'av01', properties }],
+});
+const declaring = (properties: Buffer[], brands?: { major: string; compatible: string[] }) =>
+  heifFile(declaringSpec(properties, brands));
 
 /** `image` as EXIF orientation 6 (a quarter turn clockwise) or 5 (transpose) shows it. */
 function orient(image: { data: Buffer; width: number; height: number }, orientation: number) {
@@ -250,6 +257,16 @@ describe('avifFormat.inspect reads the container without decoding', () => {
     }
     expect(thrown).toBeInstanceOf(UnreadableImageError);
     expect(thrown).toMatchObject({ code: 'corrupt-image', message: expect.stringMatching(message) });
+  });
+
+  it('refuses an iloc declaring more extents than any real file, without walking them', () => {
+    // Offset and length fields of 0 bytes: each item declares 65,535 extents in 8 bytes of iloc.
+    const items = Array.from({ length: 5000 }, (_, i) => Buffer.concat([u16(i + 2), u16(0), u16(0), u16(65_535)]));
+    const iloc = fullBox('iloc', 1, 0, u16(0), u16(items.length), ...items);
+    const bytes = heifFile({ ...declaringSpec([ispe(8, 8)]), iloc });
+    const started = performance.now();
+    expect(() => avifFormat.inspect(bytes, BUDGET)).toThrow(/more than 100000 extents/);
+    expect(performance.now() - started).toBeLessThan(200);
   });
 
   it('refuses an AVIF-branded file whose primary image is not AV1 as unsupported-format', () => {
