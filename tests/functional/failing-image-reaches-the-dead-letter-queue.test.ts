@@ -35,7 +35,7 @@ describe('a corrupt image uploaded among good ones', () => {
         keys: [corruptKey],
         attributes: {
           'failure-code': 'corrupt-image',
-          'failure-reason': expect.stringMatching(/^UnreadableImageError: the jpg data cannot be decoded/),
+          'failure-reason': expect.stringMatching(/^UnreadableImageError: the jpeg data cannot be decoded/),
           'failed-at': expect.stringMatching(/^\d{4}-/),
         },
       }),
