@@ -13,7 +13,7 @@ interface AvifEncoderModule {
   init: (module: WebAssembly.Module, options?: Record<string, unknown>) => Promise<unknown>;
 }
 
-/** libaom speed 0-10: 8 encodes a 1280x720 thumbnail in about a second with little loss of size. */
+/** libaom speed 0-10 (10 fastest): at 8 a 960x720 thumbnail took 0.15 s here once the codec was loaded. */
 const SPEED = 8;
 
 /**
@@ -38,7 +38,7 @@ function loadEncoder(): Promise<AvifEncoderModule['default']> {
 
 /**
  * Encodes RGBA pixels as an 8-bit AVIF at `quality` (0-100, libavif's scale, where 100 is lossless;
- * about 60 matches JPEG 80 for photographs).
+ * not JPEG's: the same number gives a larger, better AVIF than JPEG).
  */
 export async function encodeAvif(bitmap: RgbaBitmap, quality: number): Promise<Buffer> {
   const encode = await loadEncoder();

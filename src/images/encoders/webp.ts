@@ -37,7 +37,7 @@ function loadEncoder(): Promise<WebpEncoderModule['default']> {
 }
 
 /**
- * Encodes RGBA pixels as a lossy WebP at `quality` (1-100, libwebp's scale: 80 looks like JPEG 80).
+ * Encodes RGBA pixels as a lossy WebP at `quality` (1-100, libwebp's scale).
  * Method 4 is libwebp's (and cwebp's) default balance of speed and size.
  */
 export async function encodeWebp(bitmap: RgbaBitmap, quality: number): Promise<Buffer> {
