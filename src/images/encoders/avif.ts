@@ -38,7 +38,7 @@ function loadEncoder(): Promise<AvifEncoderModule['default']> {
 
 /**
  * Encodes RGBA pixels as an 8-bit AVIF at `quality` (0-100, libavif's scale, where 100 is lossless;
- * not JPEG's: the same number gives a larger, better AVIF than JPEG).
+ * a different scale from JPEG's and WebP's: the same number does not mean the same quality).
  */
 export async function encodeAvif(bitmap: RgbaBitmap, quality: number): Promise<Buffer> {
   const encode = await loadEncoder();
