@@ -132,6 +132,17 @@ describe('avifFormat decodes to 8-bit RGBA', () => {
     expect(meanAbsoluteDifference(await referenceRgba(fixture(name)), orient(source, orientation))).toBeLessThan(4);
   });
 
+  it('a grid (avifenc, 3x2 tiles, alpha a grid too): the assembled image', async () => {
+    const bytes = fixture('grid-3x2.avif');
+    const { declared, decoded } = await decode(bytes);
+    expect(declared).toMatchObject({ width: 192, height: 128, channels: 4 });
+    expect(decoded.bitmap).toMatchObject({ width: 192, height: 128 });
+    expect(decoded.hasAlpha).toBe(true);
+    expect(meanAbsoluteDifference(decoded.bitmap, await referenceRgba(bytes))).toBeLessThan(1.5);
+    const source = await referenceRgba(SOURCE_RGBA, (image) => image.resize(192, 128));
+    expect(meanAbsoluteDifference(decoded.bitmap, source)).toBeLessThan(4);
+  });
+
   it('refuses data the codec cannot decode as corrupt-image', async () => {
     const bytes = Buffer.from(await avif(SOURCE, {}));
     // Keep the container, overwrite the coded data (the mdat payload at the end of the file).
