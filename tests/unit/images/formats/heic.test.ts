@@ -85,6 +85,14 @@ describe('heicFormat decodes phone-style HEIC to 8-bit RGBA', () => {
     expect(meanAbsoluteDifference(decoded.bitmap, orient(await referenceRgba(SOURCE), exif))).toBeLessThan(LOSSY);
   });
 
+  it('a grid of tiles, as phones write them (heif-enc --cut-tiles, 3x2 tiles of 64x64)', async () => {
+    const { declared, decoded } = await decode(fixture('grid-3x2.heic'));
+    expect(declared).toMatchObject({ width: 192, height: 128, channels: 3 });
+    expect(decoded.bitmap).toMatchObject({ width: 192, height: 128 });
+    const source = await referenceRgba(SOURCE, (image) => image.resize(192, 128));
+    expect(meanAbsoluteDifference(decoded.bitmap, source)).toBeLessThan(LOSSY);
+  });
+
   it('returns the embedded ICC profile (colr prof) for the colour step', async () => {
     const { decoded } = await decode(fixture('photo-p3.heic'));
     const { icc } = await sharp(await sharp(SOURCE).withIccProfile('p3').png().toBuffer()).metadata();
