@@ -50,6 +50,15 @@ interface LibHeif {
 type LibHeifFactory = (options: Record<string, unknown>) => LibHeif;
 
 let library: Promise<LibHeif> | undefined;
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+/**
+ * WebAssembly memory only grows: a 12 MP HEIC would leave the instance holding over 100 MiB for the
+ * rest of the container's life. After an image that large the instance is dropped and its memory
+ * collected (measured: external memory back to a few MiB); the next HEIC instantiates the kept
+ * compiled module again, in tens of milliseconds.
+ */
+const RELEASE_ABOVE_BYTES = 64 * 2 ** 20;
 
 /** Loads and instantiates libheif once per process, on the first HEIC (a JPEG-only workload never pays). */
 function loadLibrary(): Promise<LibHeif> {
@@ -57,7 +66,11 @@ function loadLibrary(): Promise<LibHeif> {
     const imported = (await import('libheif-js/libheif-wasm/libheif.js')) as unknown as
       LibHeifFactory | { default: LibHeifFactory };
     const factory = typeof imported === 'function' ? imported : imported.default;
-    const wasm = await WebAssembly.compile(await readFile(require.resolve('libheif-js/libheif-wasm/libheif.wasm')));
+    compiled ??= readFile(require.resolve('libheif-js/libheif-wasm/libheif.wasm')).then((code) =>
+      WebAssembly.compile(code),
+    );
+    compiled.catch(() => (compiled = undefined));
+    const wasm = await compiled;
     let ready!: () => void;
     let failed!: (error: Error) => void;
     const initialised = new Promise<void>((resolve, reject) => {
@@ -167,9 +180,14 @@ export const heicFormat: ImageFormat = {
     };
   },
 
-  async decode(bytes): Promise<DecodedImage> {
+  async decode(bytes, declared): Promise<DecodedImage> {
     const image = describePrimaryImage(bytes, 'heic');
-    const bitmap = await decodePrimaryImage(bytes);
+    let bitmap: RgbaBitmap;
+    try {
+      bitmap = await decodePrimaryImage(bytes);
+    } finally {
+      if ((declared.workingBytes ?? 0) > RELEASE_ABOVE_BYTES) library = undefined;
+    }
     // Upright and possibly cropped (clap): at most the declared size, turned if irot turns it.
     const fits =
       (bitmap.width <= image.width && bitmap.height <= image.height) ||

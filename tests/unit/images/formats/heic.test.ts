@@ -110,6 +110,32 @@ describe('heicFormat decodes phone-style HEIC to 8-bit RGBA', () => {
   });
 });
 
+describe('heicFormat gives WebAssembly memory back after a large image', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('keeps the instance after small images, and instantiates afresh after one estimated above 64 MiB', async () => {
+    const bytes = fixture('photo-8bit.heic');
+    const declared = heicFormat.inspect(bytes, BUDGET);
+    await heicFormat.decode(bytes, declared); // loaded
+    const Instance = WebAssembly.Instance;
+    // Counts instantiations; a spy that called through would call the constructor without `new`.
+    const instantiate = jest
+      .spyOn(WebAssembly, 'Instance')
+      .mockImplementation((module, imports) => new Instance(module, imports));
+    await heicFormat.decode(bytes, declared);
+    expect(instantiate).not.toHaveBeenCalled();
+    // As a 12 MP photo declares: the instance that decoded it is dropped...
+    await heicFormat.decode(bytes, { ...declared, workingBytes: 200 * 2 ** 20 });
+    expect(instantiate).not.toHaveBeenCalled();
+    // ...and the next image gets a new one, from the compiled module kept (nothing compiled again).
+    const compile = jest.spyOn(WebAssembly, 'compile');
+    const { decoded } = await decode(bytes);
+    expect(instantiate).toHaveBeenCalledTimes(1);
+    expect(compile).not.toHaveBeenCalled();
+    expect(decoded.bitmap).toMatchObject({ width: 96, height: 64 });
+  });
+});
+
 describe('heicFormat.inspect reads the container without decoding', () => {
   const hevc = (properties: Buffer[]) =>
     heifFile({ major: 'heic', compatible: ['mif1'], primary: 1, items: [{ id: 1, type: 'hvc1', properties }] });
