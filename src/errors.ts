@@ -28,7 +28,13 @@ export type FailureCode =
    * header declares: decoding it would be work for nothing.
    */
   | 'excess-compressed-data'
-  | 'key-too-long';
+  | 'key-too-long'
+  /** The thumbnails' user metadata (source bucket and URL-encoded key) would exceed S3's 2 KB limit. */
+  | 'metadata-too-large'
+  /** The render ran past RENDER_BUDGET_MS; its worker was terminated. */
+  | 'render-timed-out'
+  /** The render worker ran out of its JavaScript heap (RENDER_WORKER_MAX_HEAP_MB); it was terminated. */
+  | 'render-out-of-memory';
 
 /**
  * A failure that retrying cannot fix: the input itself is wrong (not an S3 event, not an image, too
@@ -71,6 +77,27 @@ export class ImageTooLargeError extends PermanentFailure {
 /** The object was deleted (or overwritten by a delete marker) after its notification was sent. Not a failure. */
 export class ObjectGoneError extends Error {
   override readonly name = 'ObjectGoneError';
+}
+
+/** The render was stopped from outside (over its time budget, or its worker out of memory). */
+export class RenderStoppedError extends PermanentFailure {
+  override readonly name = 'RenderStoppedError';
+}
+
+/**
+ * The object was overwritten after its notification was sent (its ETag no longer matches): the newer
+ * upload has a notification of its own, so this one is done. Not a failure.
+ */
+export class ObjectSupersededError extends Error {
+  override readonly name = 'ObjectSupersededError';
+}
+
+/**
+ * The invocation had too little time left to start this record within its budget; it is reported as
+ * failed so SQS delivers it again after the retry delay. Transient by design.
+ */
+export class RecordDeferredError extends Error {
+  override readonly name = 'RecordDeferredError';
 }
 
 /** Best short description of anything thrown, for log lines and summaries. */

@@ -5,10 +5,10 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createS3Client, createSqsClient } from '../aws/clients';
 import { loadThumbnailConfig } from '../config';
-import { describeError, PermanentFailure } from '../errors';
-import { sendToDeadLetterQueue } from '../thumbnail/dead-letter';
+import { describeError } from '../errors';
+import { handleRecord } from '../thumbnail/handle-record';
 import { s3ImageStore } from '../thumbnail/image-store';
-import { processImageMessage } from '../thumbnail/process-message';
+import { createRenderWorker } from '../thumbnail/render-worker';
 import { scheduleRetries } from '../thumbnail/retry-backoff';
 
 // Built once per container and reused by every invocation it serves.
@@ -17,31 +17,29 @@ const store = s3ImageStore(createS3Client());
 const sqs = createSqsClient();
 const logger = new Logger({ serviceName: 'thumbnail' });
 const processor = new BatchProcessor(EventType.SQS);
-
-async function handleRecord(record: SQSRecord): Promise<void> {
-  logger.appendKeys({ messageId: record.messageId });
-  try {
-    await processImageMessage(record.body, { store, settings, log: logger });
-  } catch (error) {
-    if (!(error instanceof PermanentFailure)) throw error;
-    // Retrying cannot help: straight to the dead-letter queue with the reason, then acknowledged.
-    await sendToDeadLetterQueue(sqs, settings.deadLetterQueueUrl, record, error);
-    logger.info('message sent to the dead-letter queue', {
-      outcome: 'dead-lettered',
-      failureCode: error.code,
-      reason: describeError(error),
-    });
-  } finally {
-    logger.removeKeys(['messageId']);
-  }
-}
+// Started on the first record and kept warm for the container's life (restarted after a stop).
+const renderer = createRenderWorker(settings.render);
 
 /**
  * Consumes a batch from the images queue and reports exactly the messages that failed
  * (ReportBatchItemFailures), so one bad image never sends its neighbours back to the queue.
  */
 export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  const response = await processPartialResponse(event, handleRecord, processor, {
+  const recordHandler = async (record: SQSRecord) => {
+    logger.appendKeys({ messageId: record.messageId });
+    try {
+      await handleRecord(record, () => context.getRemainingTimeInMillis(), {
+        store,
+        render: renderer.render,
+        sqs,
+        settings,
+        log: logger,
+      });
+    } finally {
+      logger.removeKeys(['messageId']);
+    }
+  };
+  const response = await processPartialResponse(event, recordHandler, processor, {
     context,
     // One image at a time: decoded images are large, and the function has one vCPU or less.
     processInParallel: false,

@@ -1,17 +1,23 @@
+import type { OutputFormatSetting } from '../images/types';
 import { tooManyBytes, type ImageStore } from './image-store';
-import { thumbnailKey } from './keys';
+import { checkThumbnailsStorable, thumbnailKey, thumbnailMetadata } from './keys';
+import type { Render } from './render-worker';
 import type { S3ObjectRef } from './s3-event';
 import type { BoxSize } from './sizes';
-import { renderThumbnails } from './transform';
 
 export interface ThumbnailSettings {
   readonly thumbnailsBucket: string;
   readonly sizes: readonly BoxSize[];
-  readonly jpegQuality: number;
+  /** `auto`: JPEG for opaque images, PNG where there is transparency. */
+  readonly outputFormat: OutputFormatSetting;
+  /** 1-100, for JPEG, WebP and AVIF. */
+  readonly quality: number;
   /** Objects larger than this are rejected without being downloaded. */
   readonly maxImageBytes: number;
   /** Images whose header declares more pixels than this are rejected before decoding. */
   readonly maxImagePixels: number;
+  /** Decodes whose estimated memory (bit depth and channels counted) is larger are refused before they start. */
+  readonly maxDecodeBytes: number;
 }
 
 export interface WrittenThumbnail {
@@ -21,39 +27,47 @@ export interface WrittenThumbnail {
   readonly bytes: number;
 }
 
+export interface ThumbnailDependencies {
+  readonly store: ImageStore;
+  /** The render step, in a worker that can be stopped (render-worker.ts). */
+  readonly render: Render;
+  /** Aborts the record's S3 requests when its time is up. */
+  readonly abortSignal?: AbortSignal;
+}
+
 /**
- * Reads one source image and writes one thumbnail per configured size. Idempotent: the same source
- * always produces the same keys and bytes, so a redelivered message simply overwrites its own output.
+ * Reads one source image, at the bytes its notification names, and writes one thumbnail per configured
+ * size. Idempotent: the same source always produces the same keys and bytes, so a redelivered message
+ * simply overwrites its own output.
  */
 export async function createThumbnails(
   source: S3ObjectRef,
-  store: ImageStore,
+  { store, render, abortSignal }: ThumbnailDependencies,
   settings: ThumbnailSettings,
 ): Promise<WrittenThumbnail[]> {
-  // The notification states the size: an oversized object is refused without a single GET.
+  // What the notification tells is checked first: no GET and no decode for what cannot be stored.
   if (source.size !== undefined && source.size > settings.maxImageBytes) {
     throw tooManyBytes(source.size, settings.maxImageBytes);
   }
-  const image = await store.read(source.bucket, source.key, settings.maxImageBytes);
-  const thumbnails = await renderThumbnails(image, settings.sizes, {
-    jpegQuality: settings.jpegQuality,
-    maxPixels: settings.maxImagePixels,
+  checkThumbnailsStorable(source.bucket, source.key, settings.sizes);
+  const metadata = thumbnailMetadata(source.bucket, source.key);
+  const image = await store.read(source.bucket, source.key, settings.maxImageBytes, {
+    eTag: source.eTag,
+    abortSignal,
+  });
+  const thumbnails = await render(image, settings.sizes, {
+    outputFormat: settings.outputFormat,
+    quality: settings.quality,
+    budget: { maxPixels: settings.maxImagePixels, maxBytes: settings.maxDecodeBytes },
   });
   // The sizes are independent objects: written concurrently, one round trip instead of one per size.
   return Promise.all(
     thumbnails.map(async (thumbnail) => {
       const key = thumbnailKey(source.key, thumbnail.box, thumbnail.format);
-      await store.write({
-        bucket: settings.thumbnailsBucket,
-        key,
-        body: thumbnail.body,
-        contentType: thumbnail.contentType,
-        metadata: {
-          'source-bucket': source.bucket,
-          // Metadata travels in HTTP headers, which only carry ASCII.
-          'source-key': encodeURIComponent(source.key),
-        },
-      });
+      await store.write(
+        { bucket: settings.thumbnailsBucket, key, body: thumbnail.body, contentType: thumbnail.contentType, metadata },
+        { abortSignal },
+      );
       return { key, width: thumbnail.width, height: thumbnail.height, bytes: thumbnail.body.length };
     }),
   );

@@ -1,4 +1,9 @@
-import { SendMessageCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  SendMessageCommand,
+  type MessageAttributeValue,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import type { PermanentFailure } from '../errors';
 
@@ -57,4 +62,14 @@ export async function sendToDeadLetterQueue(
       },
     }),
   );
+}
+
+/**
+ * Deletes a message from the queue it came from as soon as it is in the dead-letter queue, instead of
+ * leaving that to the batch response: if the invocation then dies before it responds (a timeout, the
+ * runtime killed), SQS cannot deliver it again and it cannot reach the dead-letter queue a second time.
+ * Best effort: on failure the batch response still acknowledges it.
+ */
+export async function deleteFromSourceQueue(sqs: SQSClient, queueUrl: string, record: SQSRecord): Promise<void> {
+  await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle }));
 }

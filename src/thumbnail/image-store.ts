@@ -1,14 +1,25 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ImageTooLargeError, ObjectGoneError } from '../errors';
+import { ImageTooLargeError, ObjectGoneError, ObjectSupersededError } from '../errors';
+
+export interface ReadOptions {
+  /**
+   * The ETag the notification named: the read succeeds only while the object still has these bytes
+   * (GetObject IfMatch), and throws ObjectSupersededError once it was overwritten.
+   */
+  readonly eTag?: string;
+  /** Aborts the request (the record's time is up). */
+  readonly abortSignal?: AbortSignal;
+}
 
 /** What the pipeline needs from S3: read a source image, write a thumbnail. */
 export interface ImageStore {
   /**
-   * The object's bytes. Throws ObjectGoneError if it no longer exists, and ImageTooLargeError, without
-   * downloading the body, if it is larger than `maxBytes`.
+   * The object's bytes. Throws ObjectGoneError if it no longer exists, ObjectSupersededError if it no
+   * longer has `eTag`, and ImageTooLargeError, without downloading the body, if it is larger than
+   * `maxBytes`.
    */
-  read(bucket: string, key: string, maxBytes: number): Promise<Buffer>;
-  write(object: StoredThumbnail): Promise<void>;
+  read(bucket: string, key: string, maxBytes: number, options?: ReadOptions): Promise<Buffer>;
+  write(object: StoredThumbnail, options?: { readonly abortSignal?: AbortSignal }): Promise<void>;
 }
 
 export interface StoredThumbnail {
@@ -25,6 +36,16 @@ function isNotFound(error: unknown): boolean {
   return name === 'NoSuchKey' || name === 'NotFound' || $metadata?.httpStatusCode === 404;
 }
 
+function isPreconditionFailed(error: unknown): boolean {
+  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return name === 'PreconditionFailed' || $metadata?.httpStatusCode === 412;
+}
+
+/** HTTP wants an entity tag quoted; S3 event notifications give it bare. */
+function quotedETag(eTag: string): string {
+  return eTag.startsWith('"') ? eTag : `"${eTag}"`;
+}
+
 export function tooManyBytes(size: number, maxBytes: number): ImageTooLargeError {
   return new ImageTooLargeError(
     'too-many-bytes',
@@ -34,12 +55,24 @@ export function tooManyBytes(size: number, maxBytes: number): ImageTooLargeError
 
 export function s3ImageStore(s3: S3Client): ImageStore {
   return {
-    async read(bucket, key, maxBytes) {
+    async read(bucket, key, maxBytes, { eTag, abortSignal } = {}) {
       let response;
       try {
-        response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        response = await s3.send(
+          new GetObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            IfMatch: eTag === undefined ? undefined : quotedETag(eTag),
+          }),
+          { abortSignal },
+        );
       } catch (error) {
         if (isNotFound(error)) throw new ObjectGoneError(`s3://${bucket}/${key} no longer exists`);
+        if (isPreconditionFailed(error)) {
+          throw new ObjectSupersededError(
+            `s3://${bucket}/${key} was overwritten after this notification (no longer ETag ${eTag}); the newer upload has its own`,
+          );
+        }
         throw error;
       }
       if (!response.Body) throw new Error(`s3://${bucket}/${key} returned no body`);
@@ -50,7 +83,7 @@ export function s3ImageStore(s3: S3Client): ImageStore {
       }
       return Buffer.from(await response.Body.transformToByteArray());
     },
-    async write({ bucket, key, body, contentType, metadata }) {
+    async write({ bucket, key, body, contentType, metadata }, { abortSignal } = {}) {
       await s3.send(
         new PutObjectCommand({
           Bucket: bucket,
@@ -59,6 +92,7 @@ export function s3ImageStore(s3: S3Client): ImageStore {
           ContentType: contentType,
           Metadata: metadata,
         }),
+        { abortSignal },
       );
     },
   };

@@ -1,7 +1,7 @@
-import { describeError, PermanentFailure } from '../errors';
+import { describeError, ObjectGoneError, ObjectSupersededError, PermanentFailure } from '../errors';
 import { createThumbnails, type ThumbnailSettings } from './create-thumbnails';
-import { ObjectGoneError } from '../errors';
 import type { ImageStore } from './image-store';
+import type { Render } from './render-worker';
 import { parseImageMessage } from './s3-event';
 
 /** The part of a structured logger (Powertools Logger) this module writes to. */
@@ -12,6 +12,9 @@ export interface LogSink {
 
 export interface MessageDependencies {
   readonly store: ImageStore;
+  readonly render: Render;
+  /** Aborts the message's S3 requests when its time is up. */
+  readonly abortSignal?: AbortSignal;
   readonly settings: ThumbnailSettings;
   readonly log: LogSink;
   readonly now?: () => number;
@@ -53,7 +56,7 @@ export async function processImageMessage(body: string, deps: MessageDependencie
       continue;
     }
     try {
-      const written = await createThumbnails(source, deps.store, deps.settings);
+      const written = await createThumbnails(source, deps, deps.settings);
       deps.log.info('thumbnails written', {
         ...fields,
         outcome: 'success',
@@ -62,8 +65,9 @@ export async function processImageMessage(body: string, deps: MessageDependencie
         durationMs: now() - startedAt,
       });
     } catch (error) {
-      if (error instanceof ObjectGoneError) {
-        // Deleted before we got to it: nothing to make, and retrying will not bring it back.
+      if (error instanceof ObjectGoneError || error instanceof ObjectSupersededError) {
+        // Deleted, or overwritten, before we got to it: nothing to make for this notification, and
+        // retrying will not change that (an overwrite has a notification of its own).
         deps.log.info('object skipped', { ...fields, outcome: 'skipped', reason: describeError(error) });
         continue;
       }

@@ -7,6 +7,8 @@ export interface S3ObjectRef {
   readonly key: string;
   /** Size in bytes as reported by the notification. */
   readonly size: number | undefined;
+  /** The uploaded bytes' ETag as reported by the notification: what must be read, not newer bytes. */
+  readonly eTag: string | undefined;
 }
 
 /** What an SQS message from the images queue asks for. */
@@ -42,7 +44,13 @@ function toObjectRef(record: unknown, index: number): S3ObjectRef | undefined {
     return undefined;
   }
   const size = s3Record.s3?.object?.size;
-  return { bucket, key: decodeS3Key(key), size: typeof size === 'number' ? size : undefined };
+  const eTag = s3Record.s3?.object?.eTag;
+  return {
+    bucket,
+    key: decodeS3Key(key),
+    size: typeof size === 'number' ? size : undefined,
+    eTag: typeof eTag === 'string' && eTag !== '' ? eTag : undefined,
+  };
 }
 
 /** Reads the body of an images-queue message, which S3 fills with an event notification. */

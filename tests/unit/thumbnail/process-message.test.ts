@@ -1,10 +1,11 @@
 import { PermanentFailure } from '../../../src/errors';
-import { ObjectGoneError } from '../../../src/errors';
+import { ObjectGoneError, ObjectSupersededError } from '../../../src/errors';
 import type { ImageStore, StoredThumbnail } from '../../../src/thumbnail/image-store';
 import { ImageTooLargeError, UnreadableImageError } from '../../../src/errors';
 import { processImageMessage, type LogSink } from '../../../src/thumbnail/process-message';
 import { InvalidMessageError } from '../../../src/errors';
 import { parseBoxSizes } from '../../../src/thumbnail/sizes';
+import { renderThumbnails as render, renderThumbnails as renderThumbnailsInThread } from '../../../src/images/render';
 import { makeJpeg } from '../../support/sample-images';
 import { S3_TEST_EVENT_BODY, s3NotificationBody } from '../../support/s3-events';
 
@@ -32,8 +33,8 @@ function memoryStore(
   return {
     written,
     reads,
-    read: async (bucket, key) => {
-      reads.push(`${bucket}/${key}`);
+    read: async (bucket, key, _maxBytes, options) => {
+      reads.push(options?.eTag === undefined ? `${bucket}/${key}` : `${bucket}/${key}@${options.eTag}`);
       const body = objects[`${bucket}/${key}`];
       if (body instanceof Error) throw body;
       if (!body) throw new ObjectGoneError(`s3://${bucket}/${key} no longer exists`);
@@ -48,7 +49,9 @@ function memoryStore(
 const settings = {
   thumbnailsBucket: 'thumbs',
   sizes: parseBoxSizes('75x75,125x125'),
-  jpegQuality: 80,
+  outputFormat: 'auto' as const,
+  quality: 80,
+  maxDecodeBytes: 600 * 2 ** 20,
   maxImageBytes: 5_000_000,
   maxImagePixels: 1_000_000,
 };
@@ -64,7 +67,7 @@ describe('processImageMessage', () => {
     const store = memoryStore({ 'images/a b.jpg': await makeJpeg(300, 200), 'images/c.jpg': await makeJpeg(20, 20) });
     const log = recordingLog();
 
-    await processImageMessage(s3NotificationBody('images', 'a b.jpg', 'c.jpg'), { store, settings, log, now });
+    await processImageMessage(s3NotificationBody('images', 'a b.jpg', 'c.jpg'), { store, render, settings, log, now });
 
     expect(store.written.map(({ bucket, key, contentType }) => [bucket, key, contentType])).toEqual([
       ['thumbs', 'a b.jpg/75x75.jpg', 'image/jpeg'],
@@ -94,7 +97,7 @@ describe('processImageMessage', () => {
     const store = memoryStore({});
     const log = recordingLog();
 
-    await expect(processImageMessage(S3_TEST_EVENT_BODY, { store, settings, log })).resolves.toBeUndefined();
+    await expect(processImageMessage(S3_TEST_EVENT_BODY, { store, render, settings, log })).resolves.toBeUndefined();
 
     expect(store.written).toEqual([]);
     expect(log.lines).toEqual([
@@ -105,9 +108,9 @@ describe('processImageMessage', () => {
   it('fails a body that is not an S3 event, with a clear log line', async () => {
     const log = recordingLog();
 
-    await expect(processImageMessage('{"hello":"world"}', { store: memoryStore({}), settings, log })).rejects.toThrow(
-      InvalidMessageError,
-    );
+    await expect(
+      processImageMessage('{"hello":"world"}', { store: memoryStore({}), render, settings, log }),
+    ).rejects.toThrow(InvalidMessageError);
     expect(log.lines).toEqual([
       {
         level: 'error',
@@ -126,6 +129,7 @@ describe('processImageMessage', () => {
 
     const processing = processImageMessage(s3NotificationBody('images', 'bad.jpg', 'good.jpg'), {
       store,
+      render,
       settings,
       log,
       now,
@@ -141,7 +145,7 @@ describe('processImageMessage', () => {
         key: 'bad.jpg',
         outcome: 'failure',
         permanent: true,
-        reason: 'UnreadableImageError: not an image in a known format (JPEG, PNG, GIF, BMP, TIFF)',
+        reason: expect.stringMatching(/^UnreadableImageError: not an image in a supported format/),
         durationMs: 5,
       },
     });
@@ -155,6 +159,7 @@ describe('processImageMessage', () => {
     });
     const processing = processImageMessage(s3NotificationBody('images', 'bad.jpg', 'slow.jpg'), {
       store,
+      render,
       settings,
       log: recordingLog(),
     });
@@ -166,6 +171,7 @@ describe('processImageMessage', () => {
     const store = memoryStore({ 'images/x.jpg': new Error('socket hang up'), 'images/y.jpg': new Error('503') });
     const processing = processImageMessage(s3NotificationBody('images', 'x.jpg', 'y.jpg'), {
       store,
+      render,
       settings,
       log: recordingLog(),
     });
@@ -176,6 +182,7 @@ describe('processImageMessage', () => {
     const store = memoryStore({ 'images/a.jpg': Buffer.alloc(0), 'images/b.jpg': Buffer.from('text') });
     const processing = processImageMessage(s3NotificationBody('images', 'a.jpg', 'b.jpg'), {
       store,
+      render,
       settings,
       log: recordingLog(),
     });
@@ -186,7 +193,7 @@ describe('processImageMessage', () => {
   it('acknowledges an object deleted before it was processed, without retrying', async () => {
     const log = recordingLog();
     await expect(
-      processImageMessage(s3NotificationBody('images', 'gone.jpg'), { store: memoryStore({}), settings, log }),
+      processImageMessage(s3NotificationBody('images', 'gone.jpg'), { store: memoryStore({}), render, settings, log }),
     ).resolves.toBeUndefined();
     expect(log.lines).toEqual([
       {
@@ -206,7 +213,7 @@ describe('processImageMessage', () => {
     const store = memoryStore({ 'thumbs/a.jpg/75x75.jpg': await makeJpeg(75, 50) });
     const log = recordingLog();
 
-    await processImageMessage(s3NotificationBody('thumbs', 'a.jpg/75x75.jpg'), { store, settings, log });
+    await processImageMessage(s3NotificationBody('thumbs', 'a.jpg/75x75.jpg'), { store, render, settings, log });
 
     expect(store.reads).toEqual([]);
     expect(store.written).toEqual([]);
@@ -218,12 +225,64 @@ describe('processImageMessage', () => {
     const body = JSON.parse(s3NotificationBody('images', 'huge.jpg'));
     body.Records[0].s3.object.size = 6_000_000;
 
-    const processing = processImageMessage(JSON.stringify(body), { store, settings, log: recordingLog() });
+    const processing = processImageMessage(JSON.stringify(body), { store, render, settings, log: recordingLog() });
 
     await expect(processing).rejects.toBeInstanceOf(ImageTooLargeError);
     await expect(processing).rejects.toThrow(
       'the object is 6,000,000 bytes, over the limit of 5,000,000 (MAX_IMAGE_BYTES)',
     );
     expect(store.reads).toEqual([]);
+  });
+  it('reads the bytes the notification names (its ETag), not whatever the key holds now', async () => {
+    const store = memoryStore({ 'images/a.jpg': await makeJpeg(20, 20) });
+    const body = JSON.parse(s3NotificationBody('images', 'a.jpg'));
+    body.Records[0].s3.object.eTag = '0123abcd';
+
+    await processImageMessage(JSON.stringify(body), { store, render, settings, log: recordingLog() });
+
+    expect(store.reads).toEqual(['images/a.jpg@0123abcd']);
+  });
+
+  it('acknowledges, with a log line, an object overwritten since its notification: the newer upload has its own', async () => {
+    const superseded = new ObjectSupersededError('s3://images/old.jpg was overwritten after this notification');
+    const store = memoryStore({ 'images/old.jpg': superseded, 'images/new.jpg': await makeJpeg(20, 20) });
+    const log = recordingLog();
+
+    await expect(
+      processImageMessage(s3NotificationBody('images', 'old.jpg', 'new.jpg'), { store, render, settings, log }),
+    ).resolves.toBeUndefined();
+
+    expect(store.written.map(({ key }) => key)).toEqual(['new.jpg/75x75.jpg', 'new.jpg/125x125.jpg']);
+    expect(log.lines[0]).toEqual({
+      level: 'info',
+      message: 'object skipped',
+      fields: {
+        bucket: 'images',
+        key: 'old.jpg',
+        outcome: 'skipped',
+        reason: 'ObjectSupersededError: s3://images/old.jpg was overwritten after this notification',
+      },
+    });
+  });
+
+  it.each([
+    // 240 CJK characters: 720 bytes of key, but 2,160 bytes once URL-encoded into the metadata.
+    ['metadata-too-large', '写'.repeat(240)],
+    ['key-too-long', 'k'.repeat(1015)],
+  ])('refuses a key whose thumbnails S3 cannot store (%s) before reading or decoding anything', async (code, key) => {
+    const store = memoryStore({ [`images/${key}`]: await makeJpeg(20, 20) });
+    const render = jest.fn(renderThumbnailsInThread);
+
+    const processing = processImageMessage(s3NotificationBody('images', key), {
+      store,
+      render,
+      settings,
+      log: recordingLog(),
+    });
+
+    await expect(processing).rejects.toMatchObject({ code });
+    expect(store.reads).toEqual([]);
+    expect(render).not.toHaveBeenCalled();
+    expect(store.written).toEqual([]);
   });
 });

@@ -1,0 +1,80 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { describeError, PermanentFailure, RecordDeferredError } from '../errors';
+import type { ThumbnailSettings } from './create-thumbnails';
+import { deleteFromSourceQueue, sendToDeadLetterQueue } from './dead-letter';
+import type { ImageStore } from './image-store';
+import { processImageMessage, type LogSink } from './process-message';
+import type { Render, RenderLimits } from './render-worker';
+
+export interface RecordSettings extends ThumbnailSettings {
+  readonly imagesQueueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly render: RenderLimits;
+  readonly invocationHeadroomMs: number;
+}
+
+export interface RecordDependencies {
+  readonly store: ImageStore;
+  readonly render: Render;
+  readonly sqs: SQSClient;
+  readonly settings: RecordSettings;
+  readonly log: LogSink & { warn(message: string, ...extra: Record<string, unknown>[]): void };
+}
+
+/**
+ * Time a record must have to be started: its render budget, plus the headroom for its reads and writes
+ * and for reporting the batch before the function times out.
+ */
+export function timeNeededToStart(settings: Pick<RecordSettings, 'render' | 'invocationHeadroomMs'>): number {
+  return settings.render.budgetMs + settings.invocationHeadroomMs;
+}
+
+/**
+ * One images-queue record, within the invocation's time:
+ * - with less than timeNeededToStart left, it is not started: a RecordDeferredError reports it as
+ *   failed, and SQS delivers it again after the retry delay;
+ * - its S3 requests are aborted once the invocation is down to half the headroom, kept for reporting
+ *   (an aborted request is transient: the record is retried);
+ * - a permanent failure (a render stopped over its budget or memory included) is sent to the
+ *   dead-letter queue and deleted from the images queue at once, then acknowledged.
+ */
+export async function handleRecord(
+  record: SQSRecord,
+  remainingTimeMs: () => number,
+  deps: RecordDependencies,
+): Promise<void> {
+  const { settings, log } = deps;
+  const remainingMs = remainingTimeMs();
+  const neededMs = timeNeededToStart(settings);
+  if (remainingMs < neededMs) {
+    log.info('record deferred: too little time left in this invocation', {
+      outcome: 'deferred',
+      remainingMs,
+      neededMs,
+    });
+    throw new RecordDeferredError(
+      `${remainingMs} ms left in the invocation, under the ${neededMs} ms a record needs (RENDER_BUDGET_MS + INVOCATION_HEADROOM_MS)`,
+    );
+  }
+  const abortSignal = AbortSignal.timeout(Math.max(0, remainingMs - settings.invocationHeadroomMs / 2));
+  try {
+    await processImageMessage(record.body, { store: deps.store, render: deps.render, abortSignal, settings, log });
+  } catch (error) {
+    if (!(error instanceof PermanentFailure)) throw error;
+    // Retrying cannot help: straight to the dead-letter queue with the reason, then acknowledged.
+    await sendToDeadLetterQueue(deps.sqs, settings.deadLetterQueueUrl, record, error);
+    log.info('message sent to the dead-letter queue', {
+      outcome: 'dead-lettered',
+      failureCode: error.code,
+      reason: describeError(error),
+    });
+    try {
+      await deleteFromSourceQueue(deps.sqs, settings.imagesQueueUrl, record);
+    } catch (deleteError) {
+      log.warn('could not delete a dead-lettered message at once; the batch response acknowledges it', {
+        reason: describeError(deleteError),
+      });
+    }
+  }
+}
