@@ -497,12 +497,147 @@ interface ImageLayout {
   readonly tiles: number;
 }
 
+/** Reads bits most significant first, as AV1 headers are written. */
+class BitReader {
+  private bit = 0;
+
+  constructor(private readonly data: Buffer) {}
+
+  /** `count` bits (at most 32) as an unsigned number. */
+  f(count: number): number {
+    let value = 0;
+    for (let i = 0; i < count; i++) {
+      const byte = this.data[this.bit >> 3];
+      if (byte === undefined) throw new ContainerError('the AV1 sequence header ends early');
+      value = value * 2 + ((byte >> (7 - (this.bit & 7))) & 1);
+      this.bit++;
+    }
+    return value;
+  }
+
+  /** Exp-Golomb (AV1 uvlc). */
+  uvlc(): number {
+    let zeros = 0;
+    while (this.f(1) === 0) if (++zeros >= 32) return 2 ** 32 - 1;
+    return this.f(zeros) + 2 ** zeros - 1;
+  }
+}
+
+/** The first bytes of an item's data (its first extent), without reading the rest. */
+function itemPrefix(bytes: Buffer, container: HeifContainer, id: number, length: number): Buffer | undefined {
+  const location = container.locations.get(id);
+  const extent = location?.extents[0];
+  if (!location || !extent) return undefined;
+  const source =
+    location.constructionMethod === 0
+      ? bytes
+      : location.constructionMethod === 1 && container.idat
+        ? bytes.subarray(container.idat.body, container.idat.end)
+        : undefined;
+  const start = location.baseOffset + extent.offset;
+  if (!source || start >= source.length) return undefined;
+  return source.subarray(start, start + Math.min(length, extent.length || length));
+}
+
+/** The largest frame the first sequence header among these OBUs allows (AV1 specification 5.5). */
+function sequenceHeaderFrameSize(obus: Buffer): { width: number; height: number } | undefined {
+  let at = 0;
+  while (at < obus.length) {
+    const header = obus[at]!;
+    const type = (header >> 3) & 0xf;
+    at += header & 0x04 ? 2 : 1; // extension byte
+    let size = obus.length - at;
+    if (header & 0x02) {
+      size = 0;
+      for (let i = 0; i < 8; i++) {
+        const byte = obus[at++];
+        if (byte === undefined) return undefined;
+        size += (byte & 0x7f) * 2 ** (7 * i);
+        if (!(byte & 0x80)) break;
+      }
+    }
+    if (type !== 1) {
+      at += size;
+      continue;
+    }
+    const bits = new BitReader(obus.subarray(at, at + size));
+    bits.f(3); // seq_profile
+    bits.f(1); // still_picture
+    if (bits.f(1)) {
+      bits.f(5); // reduced still picture header: seq_level_idx
+    } else {
+      let bufferDelayLength = 0;
+      let decoderModelInfo = 0;
+      if (bits.f(1)) {
+        // timing_info
+        bits.f(32);
+        bits.f(32);
+        if (bits.f(1)) bits.uvlc();
+        decoderModelInfo = bits.f(1);
+        if (decoderModelInfo) {
+          bufferDelayLength = bits.f(5) + 1;
+          bits.f(32);
+          bits.f(5);
+          bits.f(5);
+        }
+      }
+      const initialDisplayDelay = bits.f(1);
+      const operatingPoints = bits.f(5) + 1;
+      for (let point = 0; point < operatingPoints; point++) {
+        bits.f(12);
+        if (bits.f(5) > 7) bits.f(1);
+        if (decoderModelInfo && bits.f(1)) {
+          bits.f(bufferDelayLength);
+          bits.f(bufferDelayLength);
+          bits.f(1);
+        }
+        if (initialDisplayDelay && bits.f(1)) bits.f(4);
+      }
+    }
+    const widthBits = bits.f(4) + 1;
+    const heightBits = bits.f(4) + 1;
+    return { width: bits.f(widthBits) + 1, height: bits.f(heightBits) + 1 };
+  }
+  return undefined;
+}
+
+/**
+ * The largest frame an av01 item's AV1 sequence header allows: what the decoder may allocate, whatever
+ * ispe says. From av1C's configuration OBUs if it has them, else from the item's own first OBUs (where
+ * libavif writes it). Undefined if there is none to read.
+ */
+function av1MaxFrameSize(bytes: Buffer, container: HeifContainer, id: number) {
+  const av1C = findProperty(container, id, 'av1C');
+  const configObus = av1C && av1C.end - av1C.body > 4 ? bytes.subarray(av1C.body + 4, av1C.end) : undefined;
+  const fromConfig = configObus && sequenceHeaderFrameSize(configObus);
+  if (fromConfig) return fromConfig;
+  const prefix = itemPrefix(bytes, container, id, 256);
+  return prefix && sequenceHeaderFrameSize(prefix);
+}
+
+/**
+ * Pixels the codec may decode for one coded item: its ispe, or more if its AV1 sequence header allows
+ * larger frames (a file whose ispe understates its bitstream would otherwise pass the budget).
+ */
+function codedPixelsOf(bytes: Buffer, container: HeifContainer, id: number, width: number, height: number): number {
+  if (container.itemTypes.get(id) !== 'av01') return width * height;
+  let sequence;
+  try {
+    sequence = av1MaxFrameSize(bytes, container, id);
+  } catch (error) {
+    if (!(error instanceof ContainerError)) throw error;
+    // An unreadable sequence header is the decoder's to refuse; ispe stands.
+  }
+  return Math.max(width * height, sequence ? sequence.width * sequence.height : 0);
+}
+
 function layoutOf(bytes: Buffer, container: HeifContainer, id: number, what: string): ImageLayout {
   const type = container.itemTypes.get(id);
   if (type === undefined) throw new ContainerError(`the ${what} item ${id} is not described (iinf)`);
   if (type !== 'grid') {
     const { width, height } = spatialExtent(bytes, container, id);
-    return { width, height, codedId: id, codedType: type, codedPixels: width * height, tiles: 1 };
+    const codedPixels = codedPixelsOf(bytes, container, id, width, height);
+    return { width, height, codedId: id, codedType: type, codedPixels, tiles: 1 };
   }
   const grid = gridLayout(bytes, container, id);
   const tiles = container.references.find((ref) => ref.type === 'dimg' && ref.from === id)?.to ?? [];
@@ -531,7 +666,8 @@ function layoutOf(bytes: Buffer, container: HeifContainer, id: number, what: str
     height: grid.height,
     codedId: first,
     codedType,
-    codedPixels: tiles.length * tile.width * tile.height,
+    // Tiles share one av1C in practice; each is checked in case they do not.
+    codedPixels: tiles.reduce((sum, other) => sum + codedPixelsOf(bytes, container, other, tile.width, tile.height), 0),
     tiles: tiles.length,
   };
 }

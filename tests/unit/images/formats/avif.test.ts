@@ -9,6 +9,7 @@ import type { DecodeBudget } from '../../../../src/images/types';
 import {
   ALPHA_URN,
   auxC,
+  box,
   colrNclx,
   colrProfile,
   fullBox,
@@ -159,6 +160,48 @@ describe('avifFormat.inspect reads the container without decoding', () => {
     expect(declared).toMatchObject({ width: 60_000, height: 60_000 });
     expect(() => checkBudget(declared, BUDGET)).toThrow(ImageTooLargeError);
     expect(performance.now() - started).toBeLessThan(200);
+  });
+
+  it('counts the frames an AV1 sequence header allows when they exceed ispe, so the budget refuses them', () => {
+    // A reduced still-picture sequence header (AV1 5.5) declaring frames up to 16384x16384.
+    const fields: [number, number][] = [
+      [0, 3],
+      [1, 1],
+      [1, 1],
+      [31, 5],
+      [13, 4],
+      [13, 4],
+      [16383, 14],
+      [16383, 14],
+    ];
+    const bits = fields.flatMap(([value, width]) =>
+      Array.from({ length: width }, (_, i) => (value >> (width - 1 - i)) & 1),
+    );
+    const payload = Buffer.alloc(Math.ceil(bits.length / 8));
+    bits.forEach((bit, i) => (payload[i >> 3]! |= bit << (7 - (i & 7))));
+    const obu = Buffer.concat([Buffer.from([0x0a, payload.length]), payload]);
+    const av1C = box('av1C', Buffer.from([0x81, 0x1f, 0x00, 0x00]), obu);
+    const declared = avifFormat.inspect(declaring([ispe(64, 64), av1C]), BUDGET);
+    expect(declared).toMatchObject({ width: 64, height: 64 });
+    expect(declared.workingBytes!).toBeGreaterThan(16384 * 16384 * 3);
+    expect(() => checkBudget(declared, BUDGET)).toThrow(expect.objectContaining({ code: 'over-memory-budget' }));
+    // The same header declaring 64x64 changes nothing.
+    const honest = avifFormat.inspect(declaring([ispe(64, 64)]), BUDGET);
+    expect(honest.workingBytes!).toBeLessThan(1_000_000);
+  });
+
+  it("reads the sequence header from the item's data when av1C has none (as libavif writes it)", async () => {
+    const bytes = Buffer.from(fixture('rotated-o6.avif'));
+    const at = bytes.indexOf('ispe');
+    bytes.writeUInt32BE(48, at + 8); // understate the 96x64 image
+    bytes.writeUInt32BE(32, at + 12);
+    const understated = avifFormat.inspect(bytes, BUDGET);
+    expect(understated).toMatchObject({ width: 48, height: 32 });
+    expect(understated.workingBytes!).toBeGreaterThanOrEqual(
+      avifFormat.inspect(fixture('rotated-o6.avif'), BUDGET).workingBytes! - 96 * 64 * 4,
+    );
+    // And the decoder's output, larger than declared, is refused rather than passed on.
+    await expect(avifFormat.decode(bytes, understated)).rejects.toMatchObject({ code: 'corrupt-image' });
   });
 
   it('counts depth and alpha in the memory estimate', () => {
