@@ -615,15 +615,70 @@ function av1MaxFrameSize(bytes: Buffer, container: HeifContainer, id: number) {
   return prefix && sequenceHeaderFrameSize(prefix);
 }
 
+/** Luma size an HEVC sequence parameter set declares (H.265 7.3.2.2), from its NAL unit. */
+function spsPictureSize(nal: Buffer): { width: number; height: number } {
+  // Emulation prevention: 00 00 03 stands for 00 00 in the payload.
+  const payload: number[] = [];
+  for (let i = 2; i < nal.length; i++) {
+    if (nal[i] === 3 && payload.length >= 2 && payload.at(-1) === 0 && payload.at(-2) === 0) continue;
+    payload.push(nal[i]!);
+  }
+  const bits = new BitReader(Buffer.from(payload));
+  bits.f(4); // sps_video_parameter_set_id
+  const subLayers = bits.f(3); // sps_max_sub_layers_minus1
+  bits.f(1);
+  // profile_tier_level: general profile (88 bits) and level (8), then per sub-layer flags and fields.
+  bits.f(32);
+  bits.f(32);
+  bits.f(24);
+  bits.f(8);
+  const flags: [number, number][] = [];
+  for (let i = 0; i < subLayers; i++) flags.push([bits.f(1), bits.f(1)]);
+  if (subLayers > 0) for (let i = subLayers; i < 8; i++) bits.f(2);
+  for (const [profile, level] of flags) {
+    if (profile) {
+      bits.f(32);
+      bits.f(32);
+      bits.f(24);
+    }
+    if (level) bits.f(8);
+  }
+  bits.uvlc(); // sps_seq_parameter_set_id
+  if (bits.uvlc() === 3) bits.f(1); // chroma_format_idc 4:4:4: separate_colour_plane_flag
+  return { width: bits.uvlc(), height: bits.uvlc() };
+}
+
+/** The picture size of the SPS in an HEVC item's hvcC property, if it has one. */
+function hevcPictureSize(bytes: Buffer, container: HeifContainer, id: number) {
+  const hvcC = findProperty(container, id, 'hvcC');
+  if (!hvcC) return undefined;
+  const reader = new Reader(bytes, hvcC.body + 22, hvcC.end);
+  const arrays = reader.u8('hvcC array count');
+  for (let array = 0; array < arrays; array++) {
+    const type = reader.u8('hvcC NAL unit type') & 0x3f;
+    const count = reader.u16('hvcC NAL unit count');
+    for (let unit = 0; unit < count; unit++) {
+      const length = reader.u16('hvcC NAL unit length');
+      if (reader.at + length > hvcC.end) throw new ContainerError('an hvcC NAL unit runs past its box');
+      const nal = bytes.subarray(reader.at, reader.at + length);
+      reader.at += length;
+      if (type === 33) return spsPictureSize(nal);
+    }
+  }
+  return undefined;
+}
+
 /**
- * Pixels the codec may decode for one coded item: its ispe, or more if its AV1 sequence header allows
- * larger frames (a file whose ispe understates its bitstream would otherwise pass the budget).
+ * Pixels the codec may decode for one coded item: its ispe, or more if its AV1 sequence header or HEVC
+ * SPS declares larger frames (a file whose ispe understates its bitstream would otherwise pass the
+ * budget and then make the decoder allocate what the bitstream says).
  */
 function codedPixelsOf(bytes: Buffer, container: HeifContainer, id: number, width: number, height: number): number {
-  if (container.itemTypes.get(id) !== 'av01') return width * height;
+  const type = container.itemTypes.get(id);
   let sequence;
   try {
-    sequence = av1MaxFrameSize(bytes, container, id);
+    if (type === 'av01') sequence = av1MaxFrameSize(bytes, container, id);
+    else if (type === 'hvc1' || type === 'hev1') sequence = hevcPictureSize(bytes, container, id);
   } catch (error) {
     if (!(error instanceof ContainerError)) throw error;
     // An unreadable sequence header is the decoder's to refuse; ispe stands.

@@ -181,6 +181,20 @@ describe('heicFormat.inspect reads the container without decoding', () => {
     );
   });
 
+  it('counts the picture size the HEVC SPS declares when ispe understates it', async () => {
+    const bytes = Buffer.from(fixture('photo-8bit.heic'));
+    const at = bytes.indexOf('ispe');
+    bytes.writeUInt32BE(48, at + 8); // the SPS says 96x64
+    bytes.writeUInt32BE(32, at + 12);
+    const understated = heicFormat.inspect(bytes, BUDGET);
+    expect(understated).toMatchObject({ width: 48, height: 32 });
+    const honest = heicFormat.inspect(fixture('photo-8bit.heic'), BUDGET);
+    // Everything but the RGBA output (which follows the declared size) is counted at 96x64.
+    expect(understated.workingBytes!).toBeGreaterThanOrEqual(honest.workingBytes! - (96 * 64 - 48 * 32) * 4);
+    // libheif refuses the mismatch once decoded.
+    await expect(heicFormat.decode(bytes, understated)).rejects.toMatchObject({ code: 'corrupt-image' });
+  });
+
   it('refuses a HEIF file whose primary image is not HEVC as unsupported-format', () => {
     const jpegItem = heifFile({
       major: 'mif1',
