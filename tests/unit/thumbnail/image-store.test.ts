@@ -1,7 +1,7 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { s3ImageStore } from '../../../src/thumbnail/image-store';
-import { ImageTooLargeError, ObjectGoneError } from '../../../src/errors';
+import { ImageTooLargeError, ObjectGoneError, ObjectSupersededError } from '../../../src/errors';
 
 const s3 = mockClient(S3Client);
 const store = s3ImageStore(new S3Client({ region: 'us-east-1' }));
@@ -68,5 +68,50 @@ describe('s3ImageStore', () => {
       ContentType: 'image/jpeg',
       Metadata: { 'source-key': 'a.jpg' },
     });
+  });
+});
+
+describe('s3ImageStore reads at the notified ETag', () => {
+  beforeEach(() => s3.reset());
+
+  it('asks S3 for the object only while it has that ETag (quoted, as HTTP wants)', async () => {
+    const { stream } = body(new Uint8Array([1]));
+    s3.on(GetObjectCommand, { Bucket: 'images', Key: 'a.jpg', IfMatch: '"abc123"' }).resolves({
+      Body: stream,
+      ContentLength: 1,
+    });
+
+    await expect(store.read('images', 'a.jpg', 10, { eTag: 'abc123' })).resolves.toEqual(Buffer.from([1]));
+    expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input.IfMatch).toBe('"abc123"');
+  });
+
+  it('reports an object overwritten since (412 PreconditionFailed) as superseded, not as a failure', async () => {
+    s3.on(GetObjectCommand).rejects(
+      new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 } }),
+    );
+
+    await expect(store.read('images', 'a.jpg', 10, { eTag: 'abc123' })).rejects.toThrow(
+      new ObjectSupersededError(
+        's3://images/a.jpg was overwritten after this notification (no longer ETag abc123); the newer upload has its own',
+      ),
+    );
+  });
+
+  it("passes the record's abort signal on to its requests", async () => {
+    const { stream } = body(new Uint8Array([1]));
+    s3.on(GetObjectCommand).resolves({ Body: stream, ContentLength: 1 });
+    s3.on(PutObjectCommand).resolves({});
+    const { signal } = new AbortController();
+
+    await store.read('images', 'a.jpg', 10, { abortSignal: signal });
+    await store.write(
+      { bucket: 'thumbs', key: 'k', body: Buffer.from([1]), contentType: 'image/jpeg', metadata: {} },
+      { abortSignal: signal },
+    );
+
+    const options = [...s3.commandCalls(GetObjectCommand), ...s3.commandCalls(PutObjectCommand)].map(
+      (call) => (call.args as unknown[])[1],
+    );
+    expect(options).toEqual([{ abortSignal: signal }, { abortSignal: signal }]);
   });
 });

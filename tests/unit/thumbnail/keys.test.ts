@@ -1,4 +1,4 @@
-import { thumbnailKey } from '../../../src/thumbnail/keys';
+import { checkThumbnailsStorable, thumbnailKey, thumbnailMetadata } from '../../../src/thumbnail/keys';
 
 const box = { width: 125, height: 125, label: '125x125' };
 
@@ -23,5 +23,34 @@ describe('thumbnailKey', () => {
 
   it("refuses a key longer than S3's limit", () => {
     expect(() => thumbnailKey('k'.repeat(1020), box, 'jpeg')).toThrow(/1024-byte key limit/);
+  });
+});
+
+describe('thumbnailMetadata and checkThumbnailsStorable', () => {
+  const boxes = [box];
+
+  it('URL-encodes the source key into ASCII metadata', () => {
+    expect(thumbnailMetadata('images', 'über 写真.jpg')).toEqual({
+      'source-bucket': 'images',
+      'source-key': '%C3%BCber%20%E5%86%99%E7%9C%9F.jpg',
+    });
+  });
+
+  it("refuses a 240-character CJK key: 720 bytes of key, but over S3's 2 KB of metadata once URL-encoded", () => {
+    const key = '写'.repeat(240);
+    expect(Buffer.byteLength(key)).toBe(720);
+    expect(() => checkThumbnailsStorable('images', key, boxes)).toThrow(
+      expect.objectContaining({ code: 'metadata-too-large' }),
+    );
+    // 220 such characters still fit: 13 + 6 + 10 + 1980 = 2009 bytes.
+    expect(() => checkThumbnailsStorable('images', '写'.repeat(220), boxes)).not.toThrow();
+  });
+
+  it('refuses a key too long for a thumbnail in any output format, the longest extension included', () => {
+    // 1024 - '/125x125.webp'.length = 1011: fits as .jpg, not as .webp or .avif.
+    expect(() => checkThumbnailsStorable('images', 'k'.repeat(1012), boxes)).toThrow(
+      expect.objectContaining({ code: 'key-too-long' }),
+    );
+    expect(() => checkThumbnailsStorable('images', 'k'.repeat(1011), boxes)).not.toThrow();
   });
 });

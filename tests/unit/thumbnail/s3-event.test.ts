@@ -31,8 +31,8 @@ describe('parseImageMessage', () => {
     expect(message).toEqual({
       kind: 'objects',
       objects: [
-        { bucket: 'images', key: 'folder/my photo.jpg', size: 1234 },
-        { bucket: 'images', key: 'other.PNG', size: 1234 },
+        { bucket: 'images', key: 'folder/my photo.jpg', size: 1234, eTag: 'etag' },
+        { bucket: 'images', key: 'other.PNG', size: 1234, eTag: 'etag' },
       ],
     });
   });
