@@ -68,13 +68,14 @@ test-load: install ## Opt-in load test: 2000 uploads, 10% hostile, 5% of S3 requ
 test: lint typecheck test-unit test-template test-functional ## Everything CI runs
 
 bench: install ## Benchmark the image transform against naive jimp and sharp (BENCH_ARGS='--runs 9')
+	scripts/python-venv.sh requirements-bench.txt .venv-bench
 	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true npx --no-install tsx scripts/bench/index.ts $(BENCH_ARGS)
 
 bench-e2e: deploy-local ## Benchmark the deployed local stack: N uploads -> thumbnails (BENCH_ARGS='--count 100')
 	$(LOCAL_ENV) AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true npx --no-install tsx scripts/bench/index.ts --e2e $(BENCH_ARGS)
 
 clean: ## Remove build output, the venv and local emulator state
-	rm -rf .serverless .esbuild .venv .venv-checkov .local out coverage .bench-cache bench-results
+	rm -rf .serverless .esbuild .venv .venv-checkov .venv-bench .local out coverage .bench-cache bench-results
 
 deploy: install ## Deploy to AWS: make deploy STAGE=prod REGION=eu-west-1
 	$(SLS) deploy --stage $(STAGE) --region $(REGION)
