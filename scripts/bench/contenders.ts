@@ -6,9 +6,21 @@
 import type { BoxSize, Dimensions } from '../../src/thumbnail/sizes';
 import { fitInside } from '../../src/thumbnail/sizes';
 import { DEFAULT_MAX_IMAGE_PIXELS, DEFAULT_THUMBNAIL_QUALITY, loadThumbnailConfig } from '../../src/config';
+import type { InputFormat } from './inputs';
 
 export const CONTENDER_NAMES = ['naive-jimp', 'pipeline', 'sharp'] as const;
 export type ContenderName = (typeof CONTENDER_NAMES)[number];
+
+/**
+ * The input formats each contender reads. On an input of any other format a contender is not applicable:
+ * not run, shown as n/a. jimp has no WebP, AVIF or HEIC decoder; sharp's prebuilt libvips has libheif
+ * with an AV1 decoder only, so it reads AVIF but not HEIC (HEVC).
+ */
+export const READS: Record<ContenderName, readonly InputFormat[]> = {
+  'naive-jimp': ['jpeg', 'png'],
+  pipeline: ['jpeg', 'png', 'webp', 'avif', 'heic'],
+  sharp: ['jpeg', 'png', 'webp', 'avif'],
+};
 
 export const JPEG_QUALITY = DEFAULT_THUMBNAIL_QUALITY;
 

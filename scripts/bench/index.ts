@@ -1,19 +1,24 @@
 /**
- * Thumbnail benchmark: `npx tsx scripts/bench/index.ts [--runs 5] [--inputs 1mp,12mp,24mp,png12mp]
+ * Thumbnail benchmark: `npx tsx scripts/bench/index.ts [--runs 5] [--inputs 1mp,12mp,24mp,png12mp,webp12mp,...]
  * [--contenders naive-jimp,pipeline,sharp] [--sizes 75x75,125x125,1280x720] [--json bench-results/latest.json]`,
  * or `--e2e [--count 50]` to measure the deployed local stack instead (see e2e.ts).
  *
  * Method:
  * - Inputs are generated deterministically and cached in .bench-cache/ (inputs.ts).
- * - Every contender first runs once on a small image, untimed, so module loading and JIT warm-up are not
- *   counted. Then, per input, each of the --runs rounds runs every contender once, each round starting with
- *   the next contender (round-robin), so machine noise and the garbage one contender leaves for the next are
- *   spread evenly. A run is the whole job: decode, every size, encode. Reported: median, min and max.
+ * - A contender runs only on the formats it reads (contenders.ts READS); elsewhere it is "not applicable":
+ *   not run, shown as n/a, not a failure.
+ * - Every contender first runs once on a small image of each input format, untimed, so module loading,
+ *   WebAssembly compilation and JIT warm-up are not counted. Then, per input, each of the --runs rounds runs
+ *   every applicable contender once, each round starting with the next contender (round-robin), so machine
+ *   noise and the garbage one contender leaves for the next are spread evenly. A run is the whole job: decode, every size, encode. Reported: median, min and max.
  * - Peak memory: after the timed rounds, each contender runs once more, on its own, in a fresh child
  *   process (rss-child.ts), which reports its peak RSS; a `baseline` child that only reads the input shows
  *   what node and tsx alone cost. Children run one at a time, never during timed runs.
  * - Quality (quality.ts): thumbnail dimensions must be exactly those fitInside plans (FAIL otherwise), and
- *   each jimp contender's pixels are compared with sharp's (mean absolute difference, 0-255).
+ *   each jimp contender's pixels are compared with sharp's (mean absolute difference, 0-255; above
+ *   MAX_PLAUSIBLE_MAD is a FAIL: a decoder that swaps channels or misreads colour lands far above). Where sharp
+ *   cannot read the input (HEIC), the comparison is with sharp's thumbnails of the lossless PNG the input
+ *   was encoded from, and the dimensions planned from that PNG.
  * - Ratios come from the same run: speedup = naive-jimp median / median, vs sharp = median / sharp median.
  */
 import { execFile } from 'node:child_process';
@@ -23,17 +28,17 @@ import { parseArgs, promisify } from 'node:util';
 import sharp from 'sharp';
 import { DEFAULT_THUMBNAIL_SIZES } from '../../src/config';
 import { parseBoxSizes } from '../../src/thumbnail/sizes';
-import { makePhotoJpeg } from '../../tests/support/sample-images';
 import {
   CONTENDER_NAMES,
   JPEG_QUALITY,
   loadContender,
+  READS,
   type Contender,
   type ContenderName,
   type Thumbnail,
 } from './contenders';
-import { INPUTS, prepareInput, ROOT, type PreparedInput } from './inputs';
-import { checkQuality, type QualityReport } from './quality';
+import { INPUTS, prepareInput, ROOT, warmUpSpec, type PreparedInput } from './inputs';
+import { checkQuality, describeSource, MAX_PLAUSIBLE_MAD, type QualityReport } from './quality';
 import { describeMachine, errorMessage, machine, median, printTable, writeReport } from './report';
 import type { ChildReport } from './rss-child';
 
@@ -125,6 +130,8 @@ async function measureRss(name: ContenderName | 'baseline', input: PreparedInput
 
 interface ContenderResult {
   name: ContenderName;
+  /** The contender does not read the input's format: not run. */
+  notApplicable?: true;
   runsMs: number[];
   medianMs?: number;
   minMs?: number;
@@ -143,6 +150,8 @@ interface InputResult {
   input: { name: string; width: number; height: number; format: string; bytes: number; file: string };
   contenders: ContenderResult[];
   ratios: { pipelineSpeedupVsNaive?: number; pipelineVsSharp?: number };
+  /** What MAD is measured against: sharp's thumbnails of the input, or of the PNG it was encoded from. */
+  madBaseline: 'sharp' | 'sharp-of-source-png' | 'none';
   quality: QualityReport;
 }
 
@@ -152,8 +161,13 @@ async function benchInput(
   options: Options,
 ): Promise<InputResult> {
   const source = await readFile(input.path);
-  const names = [...contenders.keys()];
-  const results = new Map(names.map((name): [ContenderName, ContenderResult] => [name, { name, runsMs: [] }]));
+  const names = [...contenders.keys()].filter((name) => READS[name].includes(input.spec.format));
+  const results = new Map(
+    [...contenders.keys()].map((name): [ContenderName, ContenderResult] => [
+      name,
+      names.includes(name) ? { name, runsMs: [] } : { name, notApplicable: true, runsMs: [] },
+    ]),
+  );
   const lastOutputs: Partial<Record<ContenderName, Thumbnail[]>> = {};
 
   for (let round = 0; round < options.runs; round++) {
@@ -200,7 +214,17 @@ async function benchInput(
     }
   }
 
-  const quality = await checkQuality(source, options.boxes, lastOutputs);
+  // Where sharp cannot read the input, its thumbnails of the PNG the input was encoded from stand in.
+  let madBaseline: InputResult['madBaseline'] = lastOutputs.sharp ? 'sharp' : 'none';
+  let quality: QualityReport;
+  if (!results.get('sharp')?.notApplicable || !input.referencePath) {
+    quality = await checkQuality(await describeSource(source), options.boxes, lastOutputs);
+  } else {
+    const png = await readFile(input.referencePath);
+    const reference = await (contenders.get('sharp') ?? (await loadContender('sharp')))(png, options.boxes);
+    madBaseline = 'sharp-of-source-png';
+    quality = await checkQuality(await describeSource(png), options.boxes, lastOutputs, reference);
+  }
   const naive = results.get('naive-jimp')?.medianMs;
   const sharpMs = results.get('sharp')?.medianMs;
   for (const result of results.values()) {
@@ -221,6 +245,7 @@ async function benchInput(
     },
     contenders: [...results.values()],
     ratios: { pipelineSpeedupVsNaive: pipeline?.speedupVsNaive, pipelineVsSharp: pipeline?.vsSharp },
+    madBaseline,
     quality,
   };
 }
@@ -229,8 +254,12 @@ function printResults(results: InputResult[]): void {
   const fixed = (value: number | undefined, digits: number, suffix = '') =>
     value === undefined ? '-' : `${value.toFixed(digits)}${suffix}`;
   const rows: string[][] = [];
-  for (const { input, contenders, quality } of results) {
+  for (const { input, contenders, quality, madBaseline } of results) {
     for (const c of contenders) {
+      if (c.notApplicable) {
+        rows.push([input.name, c.name, 'n/a', '-', '-', '-', '-', '-', '-', '-']);
+        continue;
+      }
       rows.push([
         input.name,
         c.name,
@@ -240,7 +269,7 @@ function printResults(results: InputResult[]): void {
         fixed(c.peakRssKiB === undefined ? undefined : c.peakRssKiB / 1024, 0),
         fixed(c.speedupVsNaive, 2, 'x'),
         fixed(c.vsSharp, 1, 'x'),
-        fixed(c.maxMadVsSharp, 2),
+        fixed(c.maxMadVsSharp, 2, madBaseline === 'sharp-of-source-png' ? '†' : ''),
         c.outputs === undefined
           ? '-'
           : quality.failures.some((failure) => failure.startsWith(`${c.name} `))
@@ -250,14 +279,22 @@ function printResults(results: InputResult[]): void {
     }
   }
   printTable(
-    ['input', 'contender', 'median ms', 'min–max ms', 'out KiB', 'peak RSS MiB', 'speedup', '× sharp', 'MAD', 'dims'],
+    ['input', 'contender', 'median ms', 'min–max ms', 'out KiB', 'peak RSS MiB', 'speedup', '× sharp', 'MAD', 'check'],
     rows,
     2,
   );
   console.log(
     '\nspeedup = naive-jimp median / median; × sharp = median / sharp median; MAD = largest over the sizes of the' +
-      '\nmean absolute difference from sharp per channel (0-255); dims = thumbnails exactly the planned size.',
+      '\nmean absolute difference from sharp per channel (0-255); check = thumbnails exactly the planned size' +
+      `\nand MAD at most ${MAX_PLAUSIBLE_MAD};` +
+      ' n/a = the contender does not read the format (not run, not a failure).',
   );
+  if (results.some((r) => r.madBaseline === 'sharp-of-source-png')) {
+    console.log(
+      "† sharp cannot read HEIC: MAD is from sharp's thumbnails of the lossless PNG the HEIC was encoded from," +
+        '\n  so it includes the HEIC encoding loss; dims are planned from that PNG (the same pixel size).',
+    );
+  }
   for (const { input, contenders } of results) {
     for (const c of contenders) if (c.error) console.log(`FAILED ${input.name} ${c.name}: ${c.error}`);
   }
@@ -284,13 +321,15 @@ async function bench(options: Options): Promise<boolean> {
     inputs.push(input);
   }
 
-  // Untimed warm-up on a small image: module loading and JIT compilation are not part of any run.
+  // Untimed warm-up on a small image of each input format: module loading, WebAssembly compilation and
+  // JIT compilation are not part of any run.
   const contenders = new Map<ContenderName, Contender>();
-  const warmUp = await makePhotoJpeg(640, 480, 99);
-  for (const name of options.contenders) {
-    const contender = await loadContender(name);
-    await contender(warmUp, options.boxes);
-    contenders.set(name, contender);
+  for (const name of options.contenders) contenders.set(name, await loadContender(name));
+  for (const format of new Set(options.inputs.map((spec) => spec.format))) {
+    const warmUp = await readFile((await prepareInput(warmUpSpec(format))).path);
+    for (const [name, contender] of contenders) {
+      if (READS[name].includes(format)) await contender(warmUp, options.boxes);
+    }
   }
   const baseline = await measureRss('baseline', inputs[0]!, options.sizes);
   console.log(

@@ -3,10 +3,19 @@
  * fitInside plans (read from the encoded bytes, not from what the contender says), and each jimp
  * contender's pixels are close to sharp's: mean absolute difference per channel (0-255), over RGB for
  * JPEG and RGBA for PNG. Both sides are decoded by the same decoder (sharp), so decoders do not differ.
+ * Where sharp cannot read the input, the caller passes `reference`: sharp's thumbnails of the lossless
+ * image the input was encoded from, which then stand in for sharp's.
  */
 import sharp from 'sharp';
 import { fitInside, type BoxSize, type Dimensions } from '../../src/thumbnail/sizes';
 import type { ContenderName, Thumbnail } from './contenders';
+
+/**
+ * The largest MAD still taken for the same picture. Faithful thumbnails score 2-3 against sharp's (JPEG
+ * at quality 80 on both sides); a decoder that swaps channels, misreads the colour matrix or range, or
+ * shifts the picture scores tens.
+ */
+export const MAX_PLAUSIBLE_MAD = 8;
 
 export interface SizeQuality {
   readonly label: string;
@@ -19,7 +28,7 @@ export interface QualityReport {
   readonly sizes: SizeQuality[];
   /** The largest difference over the sizes, per contender. */
   readonly maxMadVsSharp: Partial<Record<ContenderName, number>>;
-  /** One line per thumbnail whose dimensions are not the planned ones. */
+  /** One line per thumbnail whose dimensions are not the planned ones or whose MAD is implausible. */
   readonly failures: string[];
 }
 
@@ -47,18 +56,19 @@ export async function describeSource(source: Buffer): Promise<Dimensions & { has
 }
 
 export async function checkQuality(
-  source: Buffer,
+  original: Dimensions & { hasAlpha: boolean },
   boxes: readonly BoxSize[],
   outputs: Partial<Record<ContenderName, Thumbnail[]>>,
+  reference?: Thumbnail[],
 ): Promise<QualityReport> {
-  const original = await describeSource(source);
   const channels = original.hasAlpha ? 4 : 3;
   const failures: string[] = [];
   const sizes: SizeQuality[] = [];
   for (const box of boxes) {
     const expected = fitInside(original, box);
     const decoded: Partial<Record<ContenderName, Decoded>> = {};
-    for (const [name, thumbnails] of Object.entries(outputs) as [ContenderName, Thumbnail[]][]) {
+    const candidates = Object.entries(reference ? { ...outputs, sharp: reference } : outputs);
+    for (const [name, thumbnails] of candidates as [ContenderName, Thumbnail[]][]) {
       const thumbnail = thumbnails.find((t) => t.label === box.label);
       if (!thumbnail) {
         failures.push(`${name} ${box.label}: no thumbnail`);
@@ -76,7 +86,11 @@ export async function checkQuality(
     const madVsSharp: Partial<Record<ContenderName, number>> = {};
     for (const [name, image] of Object.entries(decoded) as [ContenderName, Decoded][]) {
       if (name !== 'sharp' && decoded.sharp) {
-        madVsSharp[name] = meanAbsoluteDifference(image.data, decoded.sharp.data, channels);
+        const mad = meanAbsoluteDifference(image.data, decoded.sharp.data, channels);
+        madVsSharp[name] = mad;
+        if (mad > MAX_PLAUSIBLE_MAD) {
+          failures.push(`${name} ${box.label}: MAD ${mad.toFixed(2)} from sharp's, above ${MAX_PLAUSIBLE_MAD}`);
+        }
       }
     }
     sizes.push({ label: box.label, expected, madVsSharp });
