@@ -60,7 +60,28 @@ function serializeError(error: unknown): SerializedError {
   return { name: 'Error', message: String(error) };
 }
 
-function serveRenders(port: MessagePort): void {
+/** An 8x8 grey JPEG: rendering it once compiles the JPEG codecs before the worker reports ready. */
+const WARM_UP_JPEG =
+  '/9j/2wBDABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9PDkzODdASFxOQERXRTc4UG1RV19iZ2hnPk1xeXBkeFxlZ2P/2wBDARESEhgVGC8aGi9jQjhCY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2P/wAARCAAIAAgDASIAAhEBAxEB/8QAFAABAAAAAAAAAAAAAAAAAAAAAP/EABQQAQAAAAAAAAAAAAAAAAAAAAD/xAAUAQEAAAAAAAAAAAAAAAAAAAAA/8QAFBEBAAAAAAAAAAAAAAAAAAAAAP/aAAwDAQACEQMRAD8AAA//2Q==';
+
+/**
+ * Compiling the WebAssembly codecs is start-up, not a render: done before `ready`, it is charged to no
+ * image's budget. Best effort: a failure here shows again, with its real cause, on the first render.
+ */
+async function warmUp(): Promise<void> {
+  try {
+    await renderThumbnails(Buffer.from(WARM_UP_JPEG, 'base64'), [{ width: 4, height: 4, label: '4x4' }], {
+      outputFormat: 'jpeg',
+      quality: 80,
+      budget: { maxPixels: 64, maxBytes: 1_000_000 },
+    });
+  } catch {
+    // See above.
+  }
+}
+
+async function serveRenders(port: MessagePort): Promise<void> {
+  await warmUp();
   port.on('message', async ({ id, source, boxes, options }: RenderRequest) => {
     try {
       const thumbnails = await renderThumbnails(
@@ -77,7 +98,7 @@ function serveRenders(port: MessagePort): void {
 }
 
 // The Lambda bundle is one file, so the worker runs that same file: this is where it becomes a worker.
-if (!isMainThread && (workerData as { role?: string } | null)?.role === WORKER_ROLE) serveRenders(parentPort!);
+if (!isMainThread && (workerData as { role?: string } | null)?.role === WORKER_ROLE) void serveRenders(parentPort!);
 
 // ---- in the function ----
 
