@@ -3,38 +3,44 @@
  * at once with its code and reason; anything else thrown is transient and left to SQS to retry.
  */
 
-/** Why an input can never be processed; sent with the message to the dead-letter queue. */
-export type FailureCode =
+/**
+ * Why an input can never be processed; sent with the message to the dead-letter queue. A runtime list,
+ * so the redrive can validate the codes an operator names.
+ */
+export const FAILURE_CODES = [
   /** The message is not an S3 event notification. */
-  | 'invalid-message'
-  | 'empty-object'
+  'invalid-message',
+  'empty-object',
   /** Not an image in a format the decode layer recognises. */
-  | 'unsupported-format'
+  'unsupported-format',
   /** Recognised, but its data cannot be decoded (truncated, bad checksums, malformed header). */
-  | 'corrupt-image'
-  | 'too-many-bytes'
+  'corrupt-image',
+  'too-many-bytes',
   /** The frame or page that would be decoded declares more pixels than MAX_IMAGE_PIXELS. */
-  | 'too-many-pixels'
+  'too-many-pixels',
   /** Decoding would need more memory than the function's decode budget (bit depth and channels counted). */
-  | 'over-memory-budget'
+  'over-memory-budget',
   /** A frame (GIF, animated WebP) reaches outside the canvas its file declares. */
-  | 'frame-outside-canvas'
+  'frame-outside-canvas',
   /** A progressive JPEG with more scans than any encoder writes: each one costs a full pass. */
-  | 'too-many-scans'
+  'too-many-scans',
   /** PNG image data (or a TIFF Deflate strip) that inflates to more than its header can account for. */
-  | 'inflated-size-exceeded'
+  'inflated-size-exceeded',
   /**
    * Compressed image data (GIF LZW, TIFF strips) far longer than any encoder writes for the pixels the
    * header declares: decoding it would be work for nothing.
    */
-  | 'excess-compressed-data'
-  | 'key-too-long'
+  'excess-compressed-data',
+  'key-too-long',
   /** The thumbnails' user metadata (source bucket and URL-encoded key) would exceed S3's 2 KB limit. */
-  | 'metadata-too-large'
+  'metadata-too-large',
   /** The render ran past RENDER_BUDGET_MS; its worker was terminated. */
-  | 'render-timed-out'
+  'render-timed-out',
   /** The render worker ran out of its JavaScript heap (RENDER_WORKER_MAX_HEAP_MB); it was terminated. */
-  | 'render-out-of-memory';
+  'render-out-of-memory',
+] as const;
+
+export type FailureCode = (typeof FAILURE_CODES)[number];
 
 /**
  * A failure that retrying cannot fix: the input itself is wrong (not an S3 event, not an image, too

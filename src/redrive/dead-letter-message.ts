@@ -1,5 +1,5 @@
 import type { Message, MessageAttributeValue, ReceiveMessageCommandInput } from '@aws-sdk/client-sqs';
-import type { FailureCode } from '../errors';
+import { FAILURE_CODES } from '../errors';
 import { FAILED_AT_ATTRIBUTE, FAILURE_CODE_ATTRIBUTE, FAILURE_REASON_ATTRIBUTE } from '../thumbnail/dead-letter';
 import { parseImageMessage } from '../thumbnail/s3-event';
 import type { RedriveSample } from './types';
@@ -7,28 +7,8 @@ import type { RedriveSample } from './types';
 /** The reason of a dead-letter message that carries none: SQS moved it after maxReceiveCount receives. */
 export const RETRIES_EXHAUSTED = 'retries-exhausted';
 
-/**
- * Every reason a dead letter can have, as a runtime list for validating requests. Typed against
- * FailureCode, so adding a code to src/errors.ts without adding it here fails the type check.
- */
-const FAILURE_CODES: Record<FailureCode, true> = {
-  'invalid-message': true,
-  'empty-object': true,
-  'unsupported-format': true,
-  'corrupt-image': true,
-  'too-many-bytes': true,
-  'too-many-pixels': true,
-  'over-memory-budget': true,
-  'frame-outside-canvas': true,
-  'too-many-scans': true,
-  'inflated-size-exceeded': true,
-  'excess-compressed-data': true,
-  'key-too-long': true,
-  'metadata-too-large': true,
-  'render-timed-out': true,
-  'render-out-of-memory': true,
-};
-export const DEAD_LETTER_REASONS: readonly string[] = [...Object.keys(FAILURE_CODES), RETRIES_EXHAUSTED];
+/** Every reason a dead letter can have, for validating requests. */
+export const DEAD_LETTER_REASONS: readonly string[] = [...FAILURE_CODES, RETRIES_EXHAUSTED];
 
 const FAILURE_ATTRIBUTES = new Set([FAILURE_CODE_ATTRIBUTE, FAILURE_REASON_ATTRIBUTE, FAILED_AT_ATTRIBUTE]);
 
