@@ -2,6 +2,7 @@ import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -81,7 +82,7 @@ function wanted(names: readonly string[] | undefined, name: string): boolean {
 }
 
 /**
- * An in-memory model of the SQS calls the redrive uses, behind aws-sdk-client-mock, so tests assert what
+ * An in-memory model of the SQS calls the functions use, behind aws-sdk-client-mock, so tests assert what
  * ends up in which queue rather than which calls were made. Visibility works as in SQS, on a clock the
  * test controls: a received message is invisible until its visibility timeout passes or is changed;
  * every receive counts (ApproximateReceiveCount) and issues a new receipt handle, which makes the earlier
@@ -243,6 +244,19 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
       successful.push({ Id: entry.Id });
     }
     return { Successful: successful, Failed: failed };
+  });
+
+  sqs.on(DeleteMessageCommand).callsFake(async (input) => {
+    call();
+    if (state.deleteError) throw state.deleteError;
+    const source = queue(input.QueueUrl);
+    const message = input.ReceiptHandle === undefined ? undefined : receipts.get(input.ReceiptHandle);
+    if (!message) throw sqsError('ReceiptHandleIsInvalid', `receipt handle ${input.ReceiptHandle}`);
+    if (state.failDeleteReceipts.has(input.ReceiptHandle!)) throw sqsError('InternalError', 'delete refused');
+    // As DeleteMessageBatch: a stale receipt handle succeeds without deleting.
+    const index = source.indexOf(message);
+    if (index >= 0 && message.receipt === input.ReceiptHandle) source.splice(index, 1);
+    return {};
   });
 
   sqs.on(ChangeMessageVisibilityBatchCommand).callsFake(async (input) => {

@@ -2,6 +2,7 @@ import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
@@ -137,6 +138,25 @@ describe('fakeSqs', () => {
     );
 
     expect(sqs.state.queues.get(Q)).toHaveLength(1);
+  });
+
+  it('deletes one message by its latest receipt handle, ignores a stale one and refuses an unknown one', async () => {
+    const { sqs, receive } = setup(2);
+    const [first, other] = await receive({ hold: 0 });
+    const [again] = await receive({ hold: 0, max: 1 });
+    expect(again!.MessageId).toBe(first!.MessageId);
+    const remove = (receipt: string | undefined) =>
+      sqs.client.send(new DeleteMessageCommand({ QueueUrl: Q, ReceiptHandle: receipt }));
+
+    // SQS: with an older receipt handle "the request succeeds, but the message might not be deleted".
+    await expect(remove(first!.ReceiptHandle)).resolves.toEqual({});
+    expect(sqs.state.queues.get(Q)!.map((m) => m.id)).toEqual(['m0', 'm1']);
+    await remove(again!.ReceiptHandle);
+    expect(sqs.state.queues.get(Q)!.map((m) => m.id)).toEqual(['m1']);
+    // A message whose visibility timeout has passed is still deleted by its latest handle.
+    await remove(other!.ReceiptHandle);
+    expect(sqs.state.queues.get(Q)).toEqual([]);
+    await expect(remove('nonsense')).rejects.toMatchObject({ name: 'ReceiptHandleIsInvalid' });
   });
 
   it('counts visible and in-flight messages in the queue attributes', async () => {
