@@ -32,3 +32,16 @@ export async function referenceRgba(input: Buffer | string, transform?: (image: 
     .toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
 }
+
+/** `image` turned as EXIF orientation 6 (a quarter turn clockwise) or 5 (transpose) shows it. */
+export function orient(image: { data: Buffer; width: number; height: number }, orientation: number) {
+  const { width, height } = image;
+  const data = Buffer.alloc(image.data.length);
+  for (let y = 0; y < width; y++) {
+    for (let x = 0; x < height; x++) {
+      const from = orientation === 6 ? (height - 1 - x) * width + y : x * width + y;
+      image.data.copy(data, (y * height + x) * 4, from * 4, from * 4 + 4);
+    }
+  }
+  return { data, width: height, height: width };
+}

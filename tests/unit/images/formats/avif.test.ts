@@ -21,7 +21,7 @@ import {
   pixi,
   u16,
 } from '../../../support/isobmff-builder';
-import { meanAbsoluteDifference, referenceRgba } from '../../../support/rgba-diff';
+import { meanAbsoluteDifference, orient, referenceRgba } from '../../../support/rgba-diff';
 
 const FIXTURES = path.join(__dirname, '../../../fixtures/images');
 const fixture = (name: string) => readFileSync(path.join(FIXTURES, name));
@@ -48,19 +48,6 @@ const declaringSpec = (properties: Buffer[], brands = { major: 'avif', compatibl
 });
 const declaring = (properties: Buffer[], brands?: { major: string; compatible: string[] }) =>
   heifFile(declaringSpec(properties, brands));
-
-/** `image` as EXIF orientation 6 (a quarter turn clockwise) or 5 (transpose) shows it. */
-function orient(image: { data: Buffer; width: number; height: number }, orientation: number) {
-  const { width, height } = image;
-  const data = Buffer.alloc(image.data.length);
-  for (let y = 0; y < width; y++) {
-    for (let x = 0; x < height; x++) {
-      const from = orientation === 6 ? (height - 1 - x) * width + y : x * width + y;
-      image.data.copy(data, (y * height + x) * 4, from * 4, from * 4 + 4);
-    }
-  }
-  return { data, width: height, height: width };
-}
 
 describe('avifFormat.sniff', () => {
   it('recognises AVIF by its brands, and mif1 files by their primary item type', async () => {

@@ -1,6 +1,7 @@
-import { PermanentFailure, UnreadableImageError } from '../../../../src/errors';
+import { UnreadableImageError } from '../../../../src/errors';
 import { bmpFormat } from '../../../../src/images/formats/bmp';
-import type { DecodeBudget, DecodedImage } from '../../../../src/images/types';
+import type { DecodeBudget } from '../../../../src/images/types';
+import { decodeWith, failure, pixel } from '../../../support/format-tests';
 
 const budget: DecodeBudget = { maxPixels: 50_000_000, maxBytes: 512 * 1024 * 1024 };
 
@@ -55,26 +56,6 @@ function rows(...lines: number[][]): Buffer {
   );
 }
 
-function pixel(image: DecodedImage, x: number, y: number): number[] {
-  const at = (y * image.bitmap.width + x) * 4;
-  return [...image.bitmap.data.subarray(at, at + 4)];
-}
-
-async function decode(file: Buffer): Promise<DecodedImage> {
-  expect(bmpFormat.sniff(file)).toBe(true);
-  return bmpFormat.decode(file, bmpFormat.inspect(file, budget));
-}
-
-async function failure(run: () => unknown): Promise<PermanentFailure> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof PermanentFailure) return error;
-    throw error;
-  }
-  throw new Error('expected a PermanentFailure');
-}
-
 const RED = [255, 0, 0, 255];
 const GREEN = [0, 255, 0, 255];
 const BLUE = [0, 0, 255, 255];
@@ -85,6 +66,8 @@ const PALETTE = [
   [0, 0, 255],
   [255, 255, 255],
 ];
+
+const decode = (file: Buffer) => decodeWith(bmpFormat, file, budget);
 
 describe('bmpFormat.sniff', () => {
   it("recognises 'BM' only", () => {

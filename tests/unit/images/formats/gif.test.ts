@@ -1,7 +1,8 @@
 import sharp, { type Sharp } from 'sharp';
-import { ImageTooLargeError, PermanentFailure, UnreadableImageError } from '../../../../src/errors';
+import { ImageTooLargeError, UnreadableImageError } from '../../../../src/errors';
 import { gifFormat, maxLzwBytes } from '../../../../src/images/formats/gif';
 import type { DecodeBudget } from '../../../../src/images/types';
+import { failure, measured } from '../../../support/format-tests';
 
 const budget: DecodeBudget = { maxPixels: 50_000_000, maxBytes: 512 * 1024 * 1024 };
 
@@ -92,26 +93,6 @@ function gif(spec: GifSpec): Buffer {
 function pixel(data: Buffer, width: number, x: number, y: number): number[] {
   const at = (y * width + x) * 4;
   return [...data.subarray(at, at + 4)];
-}
-
-async function failure(run: () => unknown): Promise<PermanentFailure> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof PermanentFailure) return error;
-    throw error;
-  }
-  throw new Error('expected a PermanentFailure');
-}
-
-/** Runs `run`, returning how long it took and how much the process grew meanwhile. */
-async function measured(run: () => Promise<unknown>): Promise<{ ms: number; rssGrowth: number; bufferGrowth: number }> {
-  const before = process.memoryUsage();
-  const started = performance.now();
-  await run();
-  const ms = performance.now() - started;
-  const after = process.memoryUsage();
-  return { ms, rssGrowth: after.rss - before.rss, bufferGrowth: after.arrayBuffers - before.arrayBuffers };
 }
 
 describe('gifFormat.sniff', () => {

@@ -6,7 +6,7 @@ import { checkBudget } from '../../../../src/images/budget';
 import { heicFormat } from '../../../../src/images/formats/heic';
 import type { DecodeBudget } from '../../../../src/images/types';
 import { ALPHA_URN, auxC, gridPayload, heifFile, irot, ispe, pixi } from '../../../support/isobmff-builder';
-import { meanAbsoluteDifference, referenceRgba } from '../../../support/rgba-diff';
+import { meanAbsoluteDifference, orient, referenceRgba } from '../../../support/rgba-diff';
 
 // HEIC fixtures are committed (sharp can neither write nor read HEIC): see tests/fixtures/images/README.md.
 const FIXTURES = path.join(__dirname, '../../../fixtures/images');
@@ -21,19 +21,6 @@ async function decode(bytes: Buffer) {
   const declared = heicFormat.inspect(bytes, BUDGET);
   checkBudget(declared, BUDGET);
   return { declared, decoded: await heicFormat.decode(bytes, declared) };
-}
-
-/** `image` turned as EXIF orientation 6 (a quarter turn clockwise) or 5 (transpose) shows it. */
-function orient(image: { data: Buffer; width: number; height: number }, orientation: number) {
-  const { width, height } = image;
-  const data = Buffer.alloc(image.data.length);
-  for (let y = 0; y < width; y++) {
-    for (let x = 0; x < height; x++) {
-      const from = orientation === 6 ? (height - 1 - x) * width + y : x * width + y;
-      image.data.copy(data, (y * height + x) * 4, from * 4, from * 4 + 4);
-    }
-  }
-  return { data, width: height, height: width };
 }
 
 describe('heicFormat.sniff', () => {

@@ -1,9 +1,10 @@
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import * as UTIF from 'utif2';
-import { ImageTooLargeError, PermanentFailure, UnreadableImageError } from '../../../../src/errors';
+import { ImageTooLargeError, UnreadableImageError } from '../../../../src/errors';
 import { decodeLzw, decodePackBits, tiffFormat } from '../../../../src/images/formats/tiff';
 import type { DecodeBudget, DecodedImage } from '../../../../src/images/types';
+import { decodeWith, failure, measured, pixel } from '../../../support/format-tests';
 
 const budget: DecodeBudget = { maxPixels: 50_000_000, maxBytes: 512 * 1024 * 1024 };
 
@@ -99,36 +100,6 @@ function tiff(pages: PageSpec[], bigEndian = false): Buffer {
   return Buffer.concat(parts);
 }
 
-function pixel(image: DecodedImage, x: number, y: number): number[] {
-  const at = (y * image.bitmap.width + x) * 4;
-  return [...image.bitmap.data.subarray(at, at + 4)];
-}
-
-async function decode(file: Buffer): Promise<DecodedImage> {
-  expect(tiffFormat.sniff(file)).toBe(true);
-  return tiffFormat.decode(file, tiffFormat.inspect(file, budget));
-}
-
-async function failure(run: () => unknown): Promise<PermanentFailure> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof PermanentFailure) return error;
-    throw error;
-  }
-  throw new Error('expected a PermanentFailure');
-}
-
-/** Runs `run`, returning how long it took and how much the process grew meanwhile. */
-async function measured(run: () => Promise<unknown>): Promise<{ ms: number; rssGrowth: number; bufferGrowth: number }> {
-  const before = process.memoryUsage();
-  const started = performance.now();
-  await run();
-  const ms = performance.now() - started;
-  const after = process.memoryUsage();
-  return { ms, rssGrowth: after.rss - before.rss, bufferGrowth: after.arrayBuffers - before.arrayBuffers };
-}
-
 /** RGB or RGBA samples with every value different from its neighbours, so misplaced bytes show. */
 function pattern(width: number, height: number, channels: number): Buffer {
   return Buffer.from(Buffer.alloc(width * height * channels).map((_, i) => (i * 37 + (i >> 5)) % 251));
@@ -141,6 +112,8 @@ function samplesOf(image: DecodedImage, channels: number): Buffer {
   for (let i = 0; i < width * height; i++) out.set(data.subarray(i * 4, i * 4 + channels), i * channels);
   return out;
 }
+
+const decode = (file: Buffer) => decodeWith(tiffFormat, file, budget);
 
 describe('tiffFormat.sniff', () => {
   it('recognises little- and big-endian classic TIFF only', () => {
