@@ -4,7 +4,7 @@ import type { RenderLimits } from './thumbnail/render-worker';
 import type { RetryPolicy } from './thumbnail/retry-backoff';
 import { isOutputFormatSetting, OUTPUT_FORMATS } from './images/output-formats';
 import type { OutputFormatSetting } from './images/types';
-import { parseBoxSizes } from './thumbnail/sizes';
+import { parseBoundingBoxes } from './thumbnail/sizes';
 
 /** The environment is missing a setting or holds one that makes no sense; names the variable. */
 export class ConfigError extends Error {
@@ -102,7 +102,7 @@ export function loadThumbnailConfig(env: Env = process.env): ThumbnailConfig {
   const sizesSpec = env.THUMBNAIL_SIZES?.trim() || DEFAULT_THUMBNAIL_SIZES;
   let sizes;
   try {
-    sizes = parseBoxSizes(sizesSpec);
+    sizes = parseBoundingBoxes(sizesSpec);
   } catch (error) {
     throw new ConfigError(`THUMBNAIL_SIZES: ${(error as Error).message}`);
   }

@@ -3,7 +3,7 @@
  * the whole job (decode, every size, encode) and returns the encoded thumbnails. Libraries are imported
  * on demand, so a child process measuring one contender's memory loads only that contender's library.
  */
-import type { BoxSize, Dimensions } from '../../src/thumbnail/sizes';
+import type { BoundingBox, Dimensions } from '../../src/thumbnail/sizes';
 import { fitInside } from '../../src/thumbnail/sizes';
 import { DEFAULT_MAX_IMAGE_PIXELS, DEFAULT_THUMBNAIL_QUALITY, loadThumbnailConfig } from '../../src/config';
 import type { InputFormat } from './inputs';
@@ -29,7 +29,7 @@ export interface Thumbnail extends Dimensions {
   readonly body: Buffer;
 }
 
-export type Contender = (source: Buffer, boxes: readonly BoxSize[]) => Promise<Thumbnail[]>;
+export type Contender = (source: Buffer, boxes: readonly BoundingBox[]) => Promise<Thumbnail[]>;
 
 /** The obvious jimp code: decode the source again for every size, resize, encode. */
 async function naiveJimp(): Promise<Contender> {

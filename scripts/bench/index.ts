@@ -27,7 +27,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import sharp from 'sharp';
 import { DEFAULT_THUMBNAIL_SIZES } from '../../src/config';
-import { parseBoxSizes } from '../../src/thumbnail/sizes';
+import { parseBoundingBoxes } from '../../src/thumbnail/sizes';
 import {
   CONTENDER_NAMES,
   JPEG_QUALITY,
@@ -99,7 +99,7 @@ function parseCli() {
     inputs: pickList('inputs', values.inputs, inputNames).map((name) => INPUTS.find((input) => input.name === name)!),
     contenders: pickList('contenders', values.contenders, CONTENDER_NAMES),
     sizes: values.sizes ?? DEFAULT_SIZES,
-    boxes: parseBoxSizes(values.sizes ?? DEFAULT_SIZES),
+    boxes: parseBoundingBoxes(values.sizes ?? DEFAULT_SIZES),
     json: resolve(values.json ?? join(ROOT, 'bench-results', values.e2e ? 'e2e-latest.json' : 'latest.json')),
     count: positiveInt('count', values.count, 50),
     concurrency: positiveInt('concurrency', values.concurrency, 10),

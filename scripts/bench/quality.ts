@@ -7,7 +7,7 @@
  * image the input was encoded from, which then stand in for sharp's.
  */
 import sharp from 'sharp';
-import { fitInside, type BoxSize, type Dimensions } from '../../src/thumbnail/sizes';
+import { fitInside, type BoundingBox, type Dimensions } from '../../src/thumbnail/sizes';
 import type { ContenderName, Thumbnail } from './contenders';
 
 /**
@@ -57,7 +57,7 @@ export async function describeSource(source: Buffer): Promise<Dimensions & { has
 
 export async function checkQuality(
   original: Dimensions & { hasAlpha: boolean },
-  boxes: readonly BoxSize[],
+  boxes: readonly BoundingBox[],
   outputs: Partial<Record<ContenderName, Thumbnail[]>>,
   reference?: Thumbnail[],
 ): Promise<QualityReport> {

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { parseBoxSizes } from '../../src/thumbnail/sizes';
+import { parseBoundingBoxes } from '../../src/thumbnail/sizes';
 import { CONTENDER_NAMES, loadContender, type ContenderName } from './contenders';
 
 export interface ChildReport {
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   if (name !== 'baseline') {
     if (!(CONTENDER_NAMES as readonly string[]).includes(name)) throw new Error(`unknown contender ${name}`);
     const run = await loadContender(name as ContenderName);
-    const thumbnails = await run(source, parseBoxSizes(sizes));
+    const thumbnails = await run(source, parseBoundingBoxes(sizes));
     outputBytes = thumbnails.reduce((sum, t) => sum + t.body.length, 0);
   }
   const hwm = vmHwmKiB();

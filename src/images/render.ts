@@ -6,10 +6,10 @@ import { detectFormat } from './formats/registry';
 import { CONTENT_TYPES } from './output-formats';
 import { applyOrientation, displayedSize, isSideways } from './orientation';
 import type { DecodeBudget, OutputFormat, OutputFormatSetting, RgbaBitmap } from './types';
-import { fitInside, type BoxSize, type Dimensions } from '../thumbnail/sizes';
+import { fitInside, type BoundingBox, type Dimensions } from '../thumbnail/sizes';
 
 export interface RenderedThumbnail {
-  readonly box: BoxSize;
+  readonly box: BoundingBox;
   readonly width: number;
   readonly height: number;
   readonly format: OutputFormat;
@@ -60,7 +60,7 @@ function shrink(image: RgbaBitmap, target: Dimensions, orientation: number): Rgb
  */
 export async function renderThumbnails(
   source: Buffer,
-  boxes: readonly BoxSize[],
+  boxes: readonly BoundingBox[],
   options: RenderOptions,
 ): Promise<RenderedThumbnail[]> {
   const format = detectFormat(source);

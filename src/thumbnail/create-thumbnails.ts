@@ -3,11 +3,11 @@ import { tooManyBytes, type ImageStore } from './image-store';
 import { checkThumbnailsStorable, thumbnailKey, thumbnailMetadata } from './keys';
 import type { Render } from './render-worker';
 import type { S3ObjectRef } from './s3-event';
-import type { BoxSize } from './sizes';
+import type { BoundingBox } from './sizes';
 
 export interface ThumbnailSettings {
   readonly thumbnailsBucket: string;
-  readonly sizes: readonly BoxSize[];
+  readonly sizes: readonly BoundingBox[];
   /** `auto`: JPEG for opaque images, PNG where there is transparency. */
   readonly outputFormat: OutputFormatSetting;
   /** 1-100, for JPEG, WebP and AVIF. */

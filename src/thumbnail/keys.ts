@@ -1,7 +1,7 @@
 import { PermanentFailure } from '../errors';
 import { EXTENSIONS } from '../images/output-formats';
 import type { OutputFormat } from '../images/types';
-import type { BoxSize } from './sizes';
+import type { BoundingBox } from './sizes';
 
 /** S3's limit on a key's length, in UTF-8 bytes. */
 const MAX_KEY_BYTES = 1024;
@@ -15,7 +15,7 @@ export const MAX_METADATA_BYTES = 2048;
  * a thumbnail, and reprocessing an object overwrites exactly its own thumbnails. The box, not the
  * computed output size, names the file, so the key is known without decoding the image.
  */
-export function thumbnailKey(sourceKey: string, box: BoxSize, format: OutputFormat): string {
+export function thumbnailKey(sourceKey: string, box: BoundingBox, format: OutputFormat): string {
   const key = `${sourceKey}/${box.label}.${EXTENSIONS[format]}`;
   if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
     throw new PermanentFailure(
@@ -50,7 +50,7 @@ export function thumbnailMetadata(sourceBucket: string, sourceKey: string): Reco
  * key in either output format within S3's key limit, and the metadata within S3's metadata limit.
  * Throws the PermanentFailure S3 would otherwise cause after the first sizes were written.
  */
-export function checkThumbnailsStorable(sourceBucket: string, sourceKey: string, boxes: readonly BoxSize[]): void {
+export function checkThumbnailsStorable(sourceBucket: string, sourceKey: string, boxes: readonly BoundingBox[]): void {
   for (const box of boxes) {
     for (const format of Object.keys(EXTENSIONS) as OutputFormat[]) thumbnailKey(sourceKey, box, format);
   }

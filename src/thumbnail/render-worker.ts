@@ -1,6 +1,6 @@
 import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import { ImageTooLargeError, PermanentFailure, RenderStoppedError, UnreadableImageError } from '../errors';
-import type { BoxSize } from './sizes';
+import type { BoundingBox } from './sizes';
 // The one import of the render step (decode, resize, encode): swapping the decode layer changes this line.
 import { renderThumbnails, type RenderedThumbnail, type RenderOptions } from '../images/render';
 
@@ -9,7 +9,7 @@ export type { RenderedThumbnail, RenderOptions };
 /** Turns a source image into one thumbnail per box. */
 export type Render = (
   source: Buffer,
-  boxes: readonly BoxSize[],
+  boxes: readonly BoundingBox[],
   options: RenderOptions,
 ) => Promise<RenderedThumbnail[]>;
 
@@ -36,7 +36,7 @@ const STARTUP_TIMEOUT_MS = 30_000;
 interface RenderRequest {
   readonly id: number;
   readonly source: Uint8Array;
-  readonly boxes: readonly BoxSize[];
+  readonly boxes: readonly BoundingBox[];
   readonly options: RenderOptions;
 }
 
@@ -236,7 +236,7 @@ export function createRenderWorker(limits: RenderLimits): RenderWorker {
     return worker;
   }
 
-  async function renderNow(source: Buffer, boxes: readonly BoxSize[], options: RenderOptions) {
+  async function renderNow(source: Buffer, boxes: readonly BoundingBox[], options: RenderOptions) {
     live ??= start();
     const worker = live;
     // Start-up (loading the code) is not part of the render's budget.

@@ -1,5 +1,5 @@
 /** A bounding box a thumbnail must fit inside, as configured (e.g. `125x125`). */
-export interface BoxSize {
+export interface BoundingBox {
   readonly width: number;
   readonly height: number;
   /** `WIDTHxHEIGHT`, used in output keys so they do not depend on the source image. */
@@ -15,7 +15,7 @@ export interface Dimensions {
 export const MAX_BOX_SIDE = 10_000;
 
 /** Parses `75x75,125x125,1280x720` into boxes, rejecting anything ambiguous with a message saying why. */
-export function parseBoxSizes(spec: string): BoxSize[] {
+export function parseBoundingBoxes(spec: string): BoundingBox[] {
   const parts = spec
     .split(',')
     .map((part) => part.trim())
@@ -47,7 +47,7 @@ export function parseBoxSizes(spec: string): BoxSize[] {
  * The size of `source` scaled to fit inside `box` with its aspect ratio kept. Never upscales: an image
  * already inside the box keeps its size.
  */
-export function fitInside(source: Dimensions, box: BoxSize): Dimensions {
+export function fitInside(source: Dimensions, box: BoundingBox): Dimensions {
   const scale = Math.min(box.width / source.width, box.height / source.height, 1);
   return {
     width: Math.min(box.width, Math.max(1, Math.round(source.width * scale))),

@@ -3,7 +3,7 @@ import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-l
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createS3Client, createSqsClient } from '../../src/aws/clients';
-import { parseBoxSizes, type BoxSize } from '../../src/thumbnail/sizes';
+import { parseBoundingBoxes, type BoundingBox } from '../../src/thumbnail/sizes';
 import { eventually } from './eventually';
 
 /** The deployed stage scripts and the functional suite talk to (`make deploy-local` deploys `local`). */
@@ -17,7 +17,7 @@ export interface Stack {
   readonly deadLetterQueueUrl: string;
   readonly maxReceiveCount: number;
   /** The sizes the deployed thumbnail function is configured with. */
-  readonly sizes: BoxSize[];
+  readonly sizes: BoundingBox[];
 }
 
 export const s3 = createS3Client();
@@ -43,7 +43,7 @@ export async function describeStack(): Promise<Stack> {
     imagesQueueUrl: output('ImagesQueueUrl'),
     deadLetterQueueUrl: output('DeadLetterQueueUrl'),
     maxReceiveCount: Number(output('MaxReceiveCount')),
-    sizes: parseBoxSizes(thumbnailFunction.Environment?.Variables?.THUMBNAIL_SIZES ?? ''),
+    sizes: parseBoundingBoxes(thumbnailFunction.Environment?.Variables?.THUMBNAIL_SIZES ?? ''),
   };
 }
 

@@ -1,4 +1,4 @@
-import { parseBoxSizes } from '../../../src/thumbnail/sizes';
+import { parseBoundingBoxes } from '../../../src/thumbnail/sizes';
 import { UnreadableImageError } from '../../../src/errors';
 import { renderThumbnails, type RenderOptions } from '../../../src/images/render';
 import { Jimp, JimpMime } from 'jimp';
@@ -21,7 +21,7 @@ import { buildPng } from '../../support/png-bytes';
 
 const budget = { maxPixels: 50_000_000, maxBytes: 768 * 2 ** 20 };
 const options: RenderOptions = { outputFormat: 'auto', quality: 80, budget };
-const defaultSizes = parseBoxSizes('75x75,125x125,1280x720');
+const defaultSizes = parseBoundingBoxes('75x75,125x125,1280x720');
 
 describe('renderThumbnails', () => {
   it('renders every size of a JPEG as JPEG, fitted inside its box', async () => {
@@ -45,7 +45,7 @@ describe('renderThumbnails', () => {
     const opaque = await sharp(photoLikePixels(200, 100, 2), { raw: { width: 200, height: 100, channels: 4 } })
       .png()
       .toBuffer(); // an alpha channel, every pixel opaque
-    const [thumbnail] = await renderThumbnails(opaque, parseBoxSizes('50x50'), options);
+    const [thumbnail] = await renderThumbnails(opaque, parseBoundingBoxes('50x50'), options);
     expect(thumbnail).toMatchObject({ format: 'jpeg', contentType: 'image/jpeg' });
   });
 
@@ -65,7 +65,7 @@ describe('renderThumbnails', () => {
   });
 
   it('keeps the transparency of a PNG', async () => {
-    const [thumbnail] = await renderThumbnails(await makePngWithAlpha(200, 100), parseBoxSizes('50x50'), options);
+    const [thumbnail] = await renderThumbnails(await makePngWithAlpha(200, 100), parseBoundingBoxes('50x50'), options);
 
     expect(thumbnail).toMatchObject({ width: 50, height: 25, format: 'png', contentType: 'image/png' });
     const decoded = await decode(thumbnail!.body);
@@ -76,7 +76,7 @@ describe('renderThumbnails', () => {
   it('applies EXIF orientation so phone photos come out upright', async () => {
     // Stored 200x100 (top red, bottom blue) with orientation 6: displayed 100x200, red on the right.
     const sideways = await makeExifRotatedJpeg(200, 100, 6);
-    const [thumbnail] = await renderThumbnails(sideways, parseBoxSizes('50x50'), options);
+    const [thumbnail] = await renderThumbnails(sideways, parseBoundingBoxes('50x50'), options);
 
     expect([thumbnail!.width, thumbnail!.height]).toEqual([25, 50]);
     const decoded = await decode(thumbnail!.body);
@@ -100,7 +100,7 @@ function adobeRgbFile(): string {
 }
 
 describe('renderThumbnails on every kind of input', () => {
-  const box = parseBoxSizes('100x100');
+  const box = parseBoundingBoxes('100x100');
 
   // Decodable: each becomes a 100x75 thumbnail whose pixels match libvips' rendering of the same file.
   // Opaque images come out as JPEG, whatever they came in as (`auto`).
@@ -208,7 +208,7 @@ describe('EXIF orientation', () => {
     [7, '100x200', 'WHITE', 'RED'],
     [8, '100x200', 'GREEN', 'BLUE'],
   ])('orientation %i comes out upright as %s', async (orientation, size, topLeft, bottomRight) => {
-    const [thumbnail] = await renderThumbnails(await quadrantJpeg(orientation), parseBoxSizes('400x400'), options);
+    const [thumbnail] = await renderThumbnails(await quadrantJpeg(orientation), parseBoundingBoxes('400x400'), options);
     const image = await decode(thumbnail!.body);
     const { width, height } = image.bitmap;
     expect(`${width}x${height}`).toBe(size);

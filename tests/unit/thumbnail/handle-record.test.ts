@@ -5,7 +5,7 @@ import { RecordDeferredError } from '../../../src/errors';
 import { handleRecord, type RecordDependencies, type RecordSettings } from '../../../src/thumbnail/handle-record';
 import type { ImageStore, StoredThumbnail } from '../../../src/thumbnail/image-store';
 import { createRenderWorker, type RenderWorker } from '../../../src/thumbnail/render-worker';
-import { parseBoxSizes } from '../../../src/thumbnail/sizes';
+import { parseBoundingBoxes } from '../../../src/thumbnail/sizes';
 import { makeJpeg } from '../../support/sample-images';
 import { s3NotificationBody, sqsRecord } from '../../support/s3-events';
 
@@ -17,7 +17,7 @@ const DEAD_LETTER_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/
 
 const settings: RecordSettings = {
   thumbnailsBucket: 'thumbs',
-  sizes: parseBoxSizes('75x75,400x300'),
+  sizes: parseBoundingBoxes('75x75,400x300'),
   outputFormat: 'auto',
   quality: 80,
   maxImageBytes: 50_000_000,

@@ -4,7 +4,7 @@ import type { ImageStore, StoredThumbnail } from '../../../src/thumbnail/image-s
 import { ImageTooLargeError, UnreadableImageError } from '../../../src/errors';
 import { processImageMessage, type LogSink } from '../../../src/thumbnail/process-message';
 import { InvalidMessageError } from '../../../src/errors';
-import { parseBoxSizes } from '../../../src/thumbnail/sizes';
+import { parseBoundingBoxes } from '../../../src/thumbnail/sizes';
 import { renderThumbnails as render, renderThumbnails as renderThumbnailsInThread } from '../../../src/images/render';
 import { makeJpeg } from '../../support/sample-images';
 import { S3_TEST_EVENT_BODY, s3NotificationBody } from '../../support/s3-events';
@@ -48,7 +48,7 @@ function memoryStore(
 
 const settings = {
   thumbnailsBucket: 'thumbs',
-  sizes: parseBoxSizes('75x75,125x125'),
+  sizes: parseBoundingBoxes('75x75,125x125'),
   outputFormat: 'auto' as const,
   quality: 80,
   maxDecodeBytes: 600 * 2 ** 20,

@@ -2,12 +2,12 @@ import sharp from 'sharp';
 import { ImageTooLargeError, RenderStoppedError, UnreadableImageError } from '../../../src/errors';
 import { renderThumbnails } from '../../../src/images/render';
 import { createRenderWorker, type RenderWorker } from '../../../src/thumbnail/render-worker';
-import { parseBoxSizes } from '../../../src/thumbnail/sizes';
+import { parseBoundingBoxes } from '../../../src/thumbnail/sizes';
 import { makeJpeg } from '../../support/sample-images';
 
 jest.setTimeout(60_000);
 
-const boxes = parseBoxSizes('75x75,400x300');
+const boxes = parseBoundingBoxes('75x75,400x300');
 const options = {
   outputFormat: 'auto',
   quality: 80,
@@ -91,7 +91,7 @@ describe('createRenderWorker', () => {
     const sizes = [40, 50, 60];
 
     const results = await Promise.all(
-      sizes.map(async (size) => worker.render(await makeJpeg(size, size), parseBoxSizes('400x300'), options)),
+      sizes.map(async (size) => worker.render(await makeJpeg(size, size), parseBoundingBoxes('400x300'), options)),
     );
 
     expect(results.map(([thumbnail]) => thumbnail!.width)).toEqual(sizes);

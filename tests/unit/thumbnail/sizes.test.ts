@@ -1,8 +1,8 @@
-import { fitInside, parseBoxSizes } from '../../../src/thumbnail/sizes';
+import { fitInside, parseBoundingBoxes } from '../../../src/thumbnail/sizes';
 
-describe('parseBoxSizes', () => {
+describe('parseBoundingBoxes', () => {
   it('parses the default setting', () => {
-    expect(parseBoxSizes('75x75,125x125,1280x720')).toEqual([
+    expect(parseBoundingBoxes('75x75,125x125,1280x720')).toEqual([
       { width: 75, height: 75, label: '75x75' },
       { width: 125, height: 125, label: '125x125' },
       { width: 1280, height: 720, label: '1280x720' },
@@ -10,7 +10,7 @@ describe('parseBoxSizes', () => {
   });
 
   it('tolerates spaces, an upper-case X and a trailing comma', () => {
-    expect(parseBoxSizes(' 100X50 , 20x20,').map((box) => box.label)).toEqual(['100x50', '20x20']);
+    expect(parseBoundingBoxes(' 100X50 , 20x20,').map((box) => box.label)).toEqual(['100x50', '20x20']);
   });
 
   it.each([
@@ -22,7 +22,7 @@ describe('parseBoxSizes', () => {
     ['20000x10', /between 1 and/],
     ['10x10,10x10', /listed twice/],
   ])('rejects %j', (spec, message) => {
-    expect(() => parseBoxSizes(spec)).toThrow(message);
+    expect(() => parseBoundingBoxes(spec)).toThrow(message);
   });
 });
 
