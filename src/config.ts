@@ -1,7 +1,5 @@
 import type { RedriveLimits } from './redrive/types';
-import type { ThumbnailSettings } from './thumbnail/create-thumbnails';
-import type { RenderLimits } from './thumbnail/render-worker';
-import type { RetryPolicy } from './thumbnail/retry-backoff';
+import type { RenderLimits, RetryPolicy, ThumbnailSettings } from './thumbnail/settings';
 import { isOutputFormatSetting, OUTPUT_FORMATS } from './images/output-formats';
 import type { OutputFormatSetting } from './images/types';
 import { parseBoundingBoxes } from './thumbnail/sizes';

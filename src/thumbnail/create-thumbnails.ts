@@ -1,24 +1,8 @@
-import type { OutputFormatSetting } from '../images/types';
 import { tooManyBytes, type ImageStore } from './image-store';
 import { checkThumbnailsStorable, thumbnailKey, thumbnailMetadata } from './keys';
 import type { Render } from './render-worker';
 import type { S3ObjectRef } from './s3-event';
-import type { BoundingBox } from './sizes';
-
-export interface ThumbnailSettings {
-  readonly thumbnailsBucket: string;
-  readonly sizes: readonly BoundingBox[];
-  /** `auto`: JPEG for opaque images, PNG where there is transparency. */
-  readonly outputFormat: OutputFormatSetting;
-  /** 1-100, for JPEG, WebP and AVIF. */
-  readonly quality: number;
-  /** Objects larger than this are rejected without being downloaded. */
-  readonly maxImageBytes: number;
-  /** Images whose header declares more pixels than this are rejected before decoding. */
-  readonly maxImagePixels: number;
-  /** Decodes whose estimated memory (bit depth and channels counted) is larger are refused before they start. */
-  readonly maxDecodeBytes: number;
-}
+import type { ThumbnailSettings } from './settings';
 
 export interface WrittenThumbnail {
   readonly key: string;

@@ -1,5 +1,6 @@
 import { describeError, ObjectGoneError, ObjectSupersededError, PermanentFailure } from '../errors';
-import { createThumbnails, type ThumbnailSettings } from './create-thumbnails';
+import { createThumbnails } from './create-thumbnails';
+import type { ThumbnailSettings } from './settings';
 import type { ImageStore } from './image-store';
 import type { Render } from './render-worker';
 import { parseImageMessage } from './s3-event';

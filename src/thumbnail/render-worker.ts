@@ -1,5 +1,6 @@
 import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import { ImageTooLargeError, PermanentFailure, RenderStoppedError, UnreadableImageError } from '../errors';
+import type { RenderLimits } from './settings';
 import type { BoundingBox } from './sizes';
 // The one import of the render step (decode, resize, encode): swapping the decode layer changes this line.
 import { renderThumbnails, type RenderedThumbnail, type RenderOptions } from '../images/render';
@@ -12,13 +13,6 @@ export type Render = (
   boxes: readonly BoundingBox[],
   options: RenderOptions,
 ) => Promise<RenderedThumbnail[]>;
-
-export interface RenderLimits {
-  /** A render running longer is stopped (its worker terminated) and fails with `render-timed-out`. */
-  readonly budgetMs: number;
-  /** Old-generation heap of the worker; exceeding it fails the render with `render-out-of-memory`. */
-  readonly maxHeapMb: number;
-}
 
 export interface RenderWorker {
   readonly render: Render;

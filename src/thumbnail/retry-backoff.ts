@@ -1,13 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { changeVisibility } from '../aws/change-visibility';
-
-export interface RetryPolicy {
-  /** Delay before the first retry; doubles with every further receive. */
-  readonly baseDelaySeconds: number;
-  /** Upper bound of the delay (at most the queue's visibility timeout). */
-  readonly maxDelaySeconds: number;
-}
+import type { RetryPolicy } from './settings';
 
 /** Exponential backoff: base, 2x base, 4x base, ... capped at the maximum. */
 export function retryDelaySeconds(receiveCount: number, policy: RetryPolicy): number {
