@@ -1,11 +1,11 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { describeError, PermanentFailure, RecordDeferredError } from '../errors';
-import type { ThumbnailSettings } from './create-thumbnails';
 import { deleteFromSourceQueue, sendToDeadLetterQueue } from './dead-letter';
 import type { ImageStore } from './image-store';
 import { processImageMessage, type LogSink } from './process-message';
-import type { Render, RenderLimits } from './render-worker';
+import type { Render } from './render-worker';
+import type { RenderLimits, ThumbnailSettings } from './settings';
 
 export interface RecordSettings extends ThumbnailSettings {
   readonly imagesQueueUrl: string;
