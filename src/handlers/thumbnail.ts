@@ -6,7 +6,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { createS3Client, createSqsClient } from '../aws/clients';
 import { loadThumbnailConfig } from '../config';
 import { describeError } from '../errors';
-import { handleRecord } from '../thumbnail/handle-record';
+import { handleRecord, timeoutMisconfigurationCheck } from '../thumbnail/handle-record';
 import { s3ImageStore } from '../thumbnail/image-store';
 import { createRenderWorker } from '../thumbnail/render-worker';
 import { scheduleRetries } from '../thumbnail/retry-backoff';
@@ -19,16 +19,25 @@ const logger = new Logger({ serviceName: 'thumbnail' });
 const processor = new BatchProcessor(EventType.SQS);
 // Started on the first record and kept warm for the container's life (restarted after a stop).
 const renderer = createRenderWorker(settings.render);
+const checkTimeout = timeoutMisconfigurationCheck(settings, logger);
 
 /**
  * Consumes a batch from the images queue and reports exactly the messages that failed
  * (ReportBatchItemFailures), so one bad image never sends its neighbours back to the queue.
  */
 export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  // The first look at the remaining time, as the first record starts, is the start of the invocation.
+  let started = false;
+  const remainingTimeMs = () => {
+    const remainingMs = context.getRemainingTimeInMillis();
+    if (!started) checkTimeout(remainingMs);
+    started = true;
+    return remainingMs;
+  };
   const recordHandler = async (record: SQSRecord) => {
     logger.appendKeys({ messageId: record.messageId });
     try {
-      await handleRecord(record, () => context.getRemainingTimeInMillis(), {
+      await handleRecord(record, remainingTimeMs, {
         store,
         render: renderer.render,
         sqs,

@@ -31,6 +31,30 @@ export function timeNeededToStart(settings: Pick<RecordSettings, 'render' | 'inv
 }
 
 /**
+ * A check for the start of every invocation. One that starts with less time than a record needs means the
+ * function's timeout is below RENDER_BUDGET_MS + INVOCATION_HEADROOM_MS: no record can ever start, and every
+ * message would be deferred until SQS moves it to the dead-letter queue. Logged as an error, once per
+ * container (the returned function keeps that state).
+ */
+export function timeoutMisconfigurationCheck(
+  settings: Pick<RecordSettings, 'render' | 'invocationHeadroomMs'>,
+  log: Pick<LogSink, 'error'>,
+): (remainingMsAtStart: number) => void {
+  let reported = false;
+  return (remainingMsAtStart) => {
+    const neededMs = timeNeededToStart(settings);
+    if (reported || remainingMsAtStart >= neededMs) return;
+    reported = true;
+    log.error('misconfigured: the function timeout is too short for any record to start', {
+      outcome: 'misconfigured',
+      remainingMs: remainingMsAtStart,
+      neededMs,
+      reason: `the invocation started with ${remainingMsAtStart} ms, under the ${neededMs} ms a record needs (RENDER_BUDGET_MS + INVOCATION_HEADROOM_MS): every message will be deferred until SQS dead-letters it; raise the function timeout or lower those settings`,
+    });
+  };
+}
+
+/**
  * One images-queue record, within the invocation's time:
  * - with less than timeNeededToStart left, it is not started: a RecordDeferredError reports it as
  *   failed, and SQS delivers it again after the retry delay;

@@ -2,7 +2,12 @@ import { DeleteMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/cl
 import { mockClient } from 'aws-sdk-client-mock';
 import sharp from 'sharp';
 import { RecordDeferredError } from '../../../src/errors';
-import { handleRecord, type RecordDependencies, type RecordSettings } from '../../../src/thumbnail/handle-record';
+import {
+  handleRecord,
+  timeoutMisconfigurationCheck,
+  type RecordDependencies,
+  type RecordSettings,
+} from '../../../src/thumbnail/handle-record';
 import type { ImageStore, StoredThumbnail } from '../../../src/thumbnail/image-store';
 import { createRenderWorker, type RenderWorker } from '../../../src/thumbnail/render-worker';
 import { parseBoundingBoxes } from '../../../src/thumbnail/sizes';
@@ -140,5 +145,29 @@ describe('handleRecord', () => {
 
     await expect(handleRecord(record, () => 60_000, deps)).rejects.toThrow('AccessDenied');
     expect(sqs.commandCalls(DeleteMessageCommand)).toHaveLength(0);
+  });
+});
+
+describe('timeoutMisconfigurationCheck', () => {
+  it('logs an error, once per container, when an invocation starts with less time than a record needs', () => {
+    const errors: unknown[][] = [];
+    const check = timeoutMisconfigurationCheck(settings, { error: (...args: unknown[]) => errors.push(args) });
+
+    check(1_400);
+    expect(errors).toEqual([]);
+    check(1_399);
+    check(500);
+    expect(errors).toEqual([
+      [
+        'misconfigured: the function timeout is too short for any record to start',
+        {
+          outcome: 'misconfigured',
+          remainingMs: 1_399,
+          neededMs: 1_400,
+          reason:
+            'the invocation started with 1399 ms, under the 1400 ms a record needs (RENDER_BUDGET_MS + INVOCATION_HEADROOM_MS): every message will be deferred until SQS dead-letters it; raise the function timeout or lower those settings',
+        },
+      ],
+    ]);
   });
 });
