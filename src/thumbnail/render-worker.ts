@@ -172,8 +172,6 @@ export function createRenderWorker(limits: RenderLimits): RenderWorker {
       workerData: { role: WORKER_ROLE },
       resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb },
     });
-    // An idle worker must not keep the process alive.
-    thread.unref();
     let markReady: () => void;
     let failStart: (error: Error) => void;
     const worker: LiveWorker = {
@@ -227,6 +225,9 @@ export function createRenderWorker(limits: RenderLimits): RenderWorker {
       failStart(error);
       discard(worker, error);
     });
+    // An idle worker must not keep the process alive (a test run, a script). Unref'd after the listeners
+    // are attached: attaching a 'message' listener refs the worker's port again.
+    thread.unref();
     return worker;
   }
 
@@ -246,14 +247,20 @@ export function createRenderWorker(limits: RenderLimits): RenderWorker {
           ),
         );
       }, limits.budgetMs);
+      // Held while a render is pending, so a process with nothing else to do waits for it.
+      worker.thread.ref();
+      const settle = () => {
+        clearTimeout(timer);
+        worker.thread.unref();
+      };
       worker.pending = {
         id,
         resolve: (thumbnails) => {
-          clearTimeout(timer);
+          settle();
           resolve(thumbnails);
         },
         reject: (error) => {
-          clearTimeout(timer);
+          settle();
           reject(error);
         },
       };

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { ImageTooLargeError, RenderStoppedError, UnreadableImageError } from '../../../src/errors';
 import { renderThumbnails } from '../../../src/images/render';
@@ -95,5 +98,17 @@ describe('createRenderWorker', () => {
     );
 
     expect(results.map(([thumbnail]) => thumbnail!.width)).toEqual(sizes);
+  });
+});
+
+describe('an idle render worker', () => {
+  it('does not keep the process alive: a process that rendered once and has nothing left to do exits', async () => {
+    // A worker (or its message port) left referenced would hang the process: a test run that never
+    // ends, a script that never returns. The child is killed if it has not exited within 20 s.
+    const script = join(__dirname, '..', '..', 'support', 'scripts', 'render-once-then-idle.ts');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], {
+      timeout: 20_000,
+    });
+    expect(stdout.trim()).toBe('rendered 1');
   });
 });
