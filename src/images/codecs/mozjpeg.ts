@@ -1,6 +1,6 @@
 import decodeWithMozjpeg, { init as initDecoder } from '@jsquash/jpeg/decode.js';
 import encodeWithMozjpeg, { init as initEncoder } from '@jsquash/jpeg/encode.js';
-import { readFile } from 'node:fs/promises';
+import { compilePackagedWasm } from './wasm';
 import type { RgbaBitmap } from '../types';
 
 /**
@@ -16,19 +16,21 @@ type InitWithModule = (module: WebAssembly.Module, options: Record<string, unkno
 let decoderMessages: string[] = [];
 let ready: Promise<void> | undefined;
 
-async function compile(file: string): Promise<WebAssembly.Module> {
-  return WebAssembly.compile(await readFile(require.resolve(`@jsquash/jpeg/codec/${file}`)));
-}
-
 /** Compiles and instantiates both codecs once per process (a Lambda container keeps them). */
 function initialise(): Promise<void> {
   ready ??= (async () => {
     const capture = { printErr: (text: string) => decoderMessages.push(text), print: () => undefined };
-    await (initDecoder as unknown as InitWithModule)(await compile('dec/mozjpeg_dec.wasm'), capture);
-    await (initEncoder as unknown as InitWithModule)(await compile('enc/mozjpeg_enc.wasm'), {
-      printErr: () => undefined,
-      print: () => undefined,
-    });
+    await (initDecoder as unknown as InitWithModule)(
+      await compilePackagedWasm('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm'),
+      capture,
+    );
+    await (initEncoder as unknown as InitWithModule)(
+      await compilePackagedWasm('@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm'),
+      {
+        printErr: () => undefined,
+        print: () => undefined,
+      },
+    );
   })();
   return ready;
 }

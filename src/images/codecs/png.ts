@@ -1,6 +1,6 @@
+import { compilePackagedWasm } from './wasm';
 import decodeWithRustPng, { init as initDecoder } from '@jsquash/png/decode.js';
 import encodeWithRustPng, { init as initEncoder } from '@jsquash/png/encode.js';
-import { readFile } from 'node:fs/promises';
 import type { RgbaBitmap } from '../types';
 
 /**
@@ -16,9 +16,7 @@ let ready: Promise<void> | undefined;
 /** Compiles and instantiates the codec once per process, on the first PNG (a JPEG-only workload never pays). */
 function initialise(): Promise<void> {
   ready ??= (async () => {
-    const module = await WebAssembly.compile(
-      await readFile(require.resolve('@jsquash/png/codec/pkg/squoosh_png_bg.wasm')),
-    );
+    const module = await compilePackagedWasm('@jsquash/png/codec/pkg/squoosh_png_bg.wasm');
     // One module: decode and encode share it, each init call instantiates once.
     await (initDecoder as unknown as InitWithModule)(module);
     await (initEncoder as unknown as InitWithModule)(module);

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { compilePackagedWasm } from '../codecs/wasm';
 import type { RgbaBitmap } from '../types';
 
 /**
@@ -28,7 +28,7 @@ function loadEncoder(): Promise<AvifEncoderModule['default']> {
   encoder ??= (async () => {
     const codec = (await import('@jsquash/avif/encode.js')) as unknown as AvifEncoderModule;
     // In Node, encode.js always picks the single-threaded glue; this is its module.
-    const wasm = await WebAssembly.compile(await readFile(require.resolve('@jsquash/avif/codec/enc/avif_enc.wasm')));
+    const wasm = await compilePackagedWasm('@jsquash/avif/codec/enc/avif_enc.wasm');
     await codec.init(wasm, GLUE_OPTIONS);
     return codec.default;
   })();

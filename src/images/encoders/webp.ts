@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { compilePackagedWasm } from '../codecs/wasm';
 import type { RgbaBitmap } from '../types';
 
 /**
@@ -26,9 +26,7 @@ function loadEncoder(): Promise<WebpEncoderModule['default']> {
     const codec = (await import('@jsquash/webp/encode.js')) as unknown as WebpEncoderModule;
     // encode.js picks the SIMD glue when WebAssembly SIMD is available (it is, from Node 16): the
     // module compiled here must be the matching build.
-    const wasm = await WebAssembly.compile(
-      await readFile(require.resolve('@jsquash/webp/codec/enc/webp_enc_simd.wasm')),
-    );
+    const wasm = await compilePackagedWasm('@jsquash/webp/codec/enc/webp_enc_simd.wasm');
     await codec.init(wasm, GLUE_OPTIONS);
     return codec.default;
   })();

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { compilePackagedWasm } from '../codecs/wasm';
 import { UnreadableImageError } from '../../errors';
 import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
 import { describePrimaryImage, heifFamily } from './isobmff';
@@ -30,7 +30,7 @@ let decoder: Promise<AvifDecoderModule['default']> | undefined;
 function loadDecoder(): Promise<AvifDecoderModule['default']> {
   decoder ??= (async () => {
     const codec = (await import('@jsquash/avif/decode.js')) as unknown as AvifDecoderModule;
-    const wasm = await WebAssembly.compile(await readFile(require.resolve('@jsquash/avif/codec/dec/avif_dec.wasm')));
+    const wasm = await compilePackagedWasm('@jsquash/avif/codec/dec/avif_dec.wasm');
     await codec.init(wasm, GLUE_OPTIONS);
     return codec.default;
   })();

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { compilePackagedWasm } from '../codecs/wasm';
 import { UnreadableImageError } from '../../errors';
 import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
 
@@ -109,7 +109,7 @@ let compiled: Promise<WebAssembly.Module> | undefined;
 function compile(): Promise<WebAssembly.Module> {
   // Read from node_modules (serverless.yml packages the file at that path): the package's own loader
   // looks next to its script, which is not where the bundled function runs.
-  compiled ??= readFile(require.resolve('@cwasm/nsbmp/nsbmp.wasm')).then((code) => WebAssembly.compile(code));
+  compiled ??= compilePackagedWasm('@cwasm/nsbmp/nsbmp.wasm');
   compiled.catch(() => (compiled = undefined));
   return compiled;
 }

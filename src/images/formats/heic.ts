@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { compilePackagedWasm } from '../codecs/wasm';
 import { UnreadableImageError } from '../../errors';
 import type { DeclaredImage, DecodedImage, ImageFormat, RgbaBitmap } from '../types';
 import { describePrimaryImage, heifFamily } from './isobmff';
@@ -66,9 +66,7 @@ function loadLibrary(): Promise<LibHeif> {
     const imported = (await import('libheif-js/libheif-wasm/libheif.js')) as unknown as
       LibHeifFactory | { default: LibHeifFactory };
     const factory = typeof imported === 'function' ? imported : imported.default;
-    compiled ??= readFile(require.resolve('libheif-js/libheif-wasm/libheif.wasm')).then((code) =>
-      WebAssembly.compile(code),
-    );
+    compiled ??= compilePackagedWasm('libheif-js/libheif-wasm/libheif.wasm');
     compiled.catch(() => (compiled = undefined));
     const wasm = await compiled;
     let ready!: () => void;

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { compilePackagedWasm } from '../codecs/wasm';
 import { ImageTooLargeError, UnreadableImageError } from '../../errors';
 import { convertCmykToSrgb } from '../colour';
 import type { RgbaBitmap } from '../types';
@@ -22,7 +22,7 @@ let compiled: Promise<WebAssembly.Module> | undefined;
 
 function compile(): Promise<WebAssembly.Module> {
   // Read from node_modules; serverless.yml packages the file with the function at the same path.
-  compiled ??= readFile(require.resolve('@cwasm/jpeg-turbo/jpeg-turbo.wasm')).then((code) => WebAssembly.compile(code));
+  compiled ??= compilePackagedWasm('@cwasm/jpeg-turbo/jpeg-turbo.wasm');
   compiled.catch(() => (compiled = undefined));
   return compiled;
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { compilePackagedWasm } from '../codecs/wasm';
 import { ImageTooLargeError, UnreadableImageError } from '../../errors';
 import type { DeclaredImage, DecodedImage, ImageFormat, RgbaBitmap } from '../types';
 
@@ -222,7 +222,7 @@ let decoder: Promise<WebpDecoderModule['default']> | undefined;
 function loadDecoder(): Promise<WebpDecoderModule['default']> {
   decoder ??= (async () => {
     const codec = (await import('@jsquash/webp/decode.js')) as unknown as WebpDecoderModule;
-    const wasm = await WebAssembly.compile(await readFile(require.resolve('@jsquash/webp/codec/dec/webp_dec.wasm')));
+    const wasm = await compilePackagedWasm('@jsquash/webp/codec/dec/webp_dec.wasm');
     await codec.init(wasm, GLUE_OPTIONS);
     return codec.default;
   })();
