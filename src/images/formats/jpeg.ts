@@ -3,18 +3,10 @@ import { estimateDecodeBytes } from '../budget';
 import { decodeJpeg, JpegDecodeError } from '../codecs/mozjpeg';
 import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
 import { readJpegStructure, type JpegStructure } from './jpeg-structure';
+import { oncePerFile } from './per-file';
 
-/** The structure read by inspect, kept for decode so the markers are walked once per file. */
-const structures = new WeakMap<Buffer, JpegStructure>();
-
-function structureOf(bytes: Buffer): JpegStructure {
-  let structure = structures.get(bytes);
-  if (!structure) {
-    structure = readJpegStructure(bytes);
-    structures.set(bytes, structure);
-  }
-  return structure;
-}
+/** The structure inspect read, kept for decode. */
+const structureOf = oncePerFile(readJpegStructure);
 
 /**
  * JPEG: baseline and progressive, grey, YCbCr at any chroma subsampling through MozJPEG (WebAssembly);

@@ -2,6 +2,7 @@ import { crc32, createInflate, inflateSync } from 'node:zlib';
 import { ImageTooLargeError, UnreadableImageError } from '../../errors';
 import { decodePng } from '../codecs/png';
 import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
+import { oncePerFile } from './per-file';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -100,16 +101,8 @@ function readStructure(bytes: Buffer): PngStructure {
   };
 }
 
-const structures = new WeakMap<Buffer, PngStructure>();
-
-function structureOf(bytes: Buffer): PngStructure {
-  let structure = structures.get(bytes);
-  if (!structure) {
-    structure = readStructure(bytes);
-    structures.set(bytes, structure);
-  }
-  return structure;
-}
+/** The structure inspect read, kept for decode. */
+const structureOf = oncePerFile(readStructure);
 
 function expectedSize(structure: PngStructure): number {
   const bitsPerPixel = CHANNELS[structure.colourType]! * structure.bitDepth;

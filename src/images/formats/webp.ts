@@ -1,6 +1,7 @@
 import { compilePackagedWasm } from '../codecs/wasm';
 import { ImageTooLargeError, UnreadableImageError } from '../../errors';
 import type { DeclaredImage, DecodedImage, ImageFormat, RgbaBitmap } from '../types';
+import { oncePerFile } from './per-file';
 
 /**
  * WebP: lossy (VP8), lossless (VP8L), alpha (ALPH) and animated files through libwebp compiled to
@@ -157,16 +158,8 @@ function readStructure(bytes: Buffer): WebpStructure {
   };
 }
 
-const structures = new WeakMap<Buffer, WebpStructure>();
-
-function structureOf(bytes: Buffer): WebpStructure {
-  let structure = structures.get(bytes);
-  if (!structure) {
-    structure = readStructure(bytes);
-    structures.set(bytes, structure);
-  }
-  return structure;
-}
+/** The structure inspect read, kept for decode. */
+const structureOf = oncePerFile(readStructure);
 
 function chunkBytes(chunk: Chunk): Buffer {
   const header = Buffer.alloc(8);
