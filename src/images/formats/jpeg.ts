@@ -2,7 +2,7 @@ import { UnreadableImageError } from '../../errors';
 import { estimateDecodeBytes } from '../budget';
 import { decodeJpeg, JpegDecodeError } from '../codecs/mozjpeg';
 import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
-import { readJpegStructure, type JpegStructure } from './jpeg-structure';
+import { readJpegStructure } from './jpeg-structure';
 import { oncePerFile } from './per-file';
 
 /** The structure inspect read, kept for decode. */
