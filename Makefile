@@ -19,6 +19,8 @@ export SLS_TELEMETRY_DISABLED := 1
 export SLS_NOTIFICATIONS_MODE := off
 # The SDK warns in every process that its 2027 releases need Node 22. The functions run on nodejs22.x;
 # the warning concerns only the machine running the tests, and repeating it buries their output.
+# JEST_ARGS: test paths or a -t filter for one run, e.g. make test-functional JEST_ARGS=tests/functional/x.test.ts
+JEST_ARGS ?=
 JEST := AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true npx --no-install jest
 
 .PHONY: help install build lint typecheck test-unit test-template test-functional test-load test clean \
@@ -48,7 +50,7 @@ typecheck: install ## tsc --noEmit (strict)
 	npx --no-install tsc --noEmit
 
 test-unit: install ## Unit tests: no network, seconds
-	$(JEST) --selectProjects unit
+	$(JEST) $(JEST_ARGS) --selectProjects unit
 
 test-template: build ## Check the packaged CloudFormation template (queues, IAM, notifications, outputs)
 	$(JEST) --selectProjects template
@@ -57,7 +59,7 @@ test-functional: install ## Functional tests against the local stack (starts and
 	@trap '$(LOCAL_ENV) scripts/local-aws.sh down' EXIT; \
 	$(LOCAL_ENV) scripts/local-aws.sh up; \
 	$(LOCAL_ENV) $(SLS) deploy --stage local --region us-east-1; \
-	$(LOCAL_ENV) $(JEST) --selectProjects functional --runInBand
+	$(LOCAL_ENV) $(JEST) $(JEST_ARGS) --selectProjects functional --runInBand
 
 test-load: install ## Opt-in load test: 2000 uploads, 10% hostile, 5% of S3 requests failing, on the local stack (LOAD_COUNT=...)
 	@trap '$(LOCAL_ENV) scripts/local-aws.sh down' EXIT; \
