@@ -1,10 +1,10 @@
-import { Jimp } from 'jimp';
 import { shrinkByBoxFilter } from './box-filter';
 import { checkBudget } from './budget';
 import { encodeThumbnail } from './encode';
 import { detectFormat } from './formats/registry';
 import { CONTENT_TYPES } from './output-formats';
 import { applyOrientation, displayedSize, isSideways } from './orientation';
+import { shrinkByArea } from './resample';
 import type { DecodeBudget, OutputFormat, OutputFormatSetting, RgbaBitmap } from './types';
 import { fitInside, type BoundingBox, type Dimensions } from '../thumbnail/sizes';
 
@@ -25,8 +25,6 @@ export interface RenderOptions {
   readonly budget: DecodeBudget;
 }
 
-type JimpImage = InstanceType<typeof Jimp>;
-
 /** True if any pixel is less than fully opaque. */
 function hasTransparency(bitmap: RgbaBitmap): boolean {
   const { data } = bitmap;
@@ -36,19 +34,14 @@ function hasTransparency(bitmap: RgbaBitmap): boolean {
 
 /**
  * Shrinks `image` to `target` (upright size): first by the largest whole factor with a box filter (cheap,
- * and the exact area average), then turns it upright (cheap now that it is small), then resamples the
- * remaining factor, below 2, with jimp's resize.
+ * and the exact area average), then by the remaining factor, below 2, by area averaging, then turns it
+ * upright (cheap now that it is small).
  */
 function shrink(image: RgbaBitmap, target: Dimensions, orientation: number): RgbaBitmap {
   const stored = isSideways(orientation) ? { width: target.height, height: target.width } : target;
   const factor = Math.floor(Math.min(image.width / stored.width, image.height / stored.height));
   const reduced = factor >= 2 ? shrinkByBoxFilter(image, factor) : image;
-  const result = new Jimp(reduced) as JimpImage;
-  applyOrientation(result, orientation);
-  if (result.bitmap.width !== target.width || result.bitmap.height !== target.height) {
-    result.resize({ w: target.width, h: target.height });
-  }
-  return result.bitmap;
+  return applyOrientation(shrinkByArea(reduced, stored), orientation);
 }
 
 /**
