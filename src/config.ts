@@ -43,6 +43,8 @@ export const DEFAULT_RENDER_WORKER_MAX_HEAP_MB = 256;
  * record's reads and writes and for reporting the batch (dead letters, retry delays) before the timeout.
  */
 export const DEFAULT_INVOCATION_HEADROOM_MS = 10_000;
+/** The bus thumbnail events go to when EVENT_BUS_NAME is unset: the account's default bus. */
+export const DEFAULT_EVENT_BUS_NAME = 'default';
 /**
  * A redrive starts no batch after this long: `sls invoke` gives up on its socket after 120 s and invokes
  * again, so a run returns its summary ("run it again") well before that (function timeout: 110 s).
@@ -74,6 +76,15 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
+/** A bus name as EventBridge accepts it (a name in this account and region, not an ARN). */
+function eventBusName(env: Env): string {
+  const value = env.EVENT_BUS_NAME?.trim() || DEFAULT_EVENT_BUS_NAME;
+  if (!/^[\w.-]{1,256}$/.test(value)) {
+    throw new ConfigError(`EVENT_BUS_NAME must be an event bus name (letters, digits, . _ -), got "${value}"`);
+  }
+  return value;
+}
+
 function outputFormat(env: Env): OutputFormatSetting {
   const value = env.THUMBNAIL_FORMAT?.trim().toLowerCase() || DEFAULT_THUMBNAIL_FORMAT;
   if (!isOutputFormatSetting(value)) {
@@ -94,6 +105,8 @@ export interface ThumbnailConfig extends ThumbnailSettings {
   readonly retry: RetryPolicy;
   readonly render: RenderLimits;
   readonly invocationHeadroomMs: number;
+  /** Where "Thumbnails Created" and "Thumbnails Failed" events go. */
+  readonly eventBusName: string;
 }
 
 export function loadThumbnailConfig(env: Env = process.env): ThumbnailConfig {
@@ -125,6 +138,7 @@ export function loadThumbnailConfig(env: Env = process.env): ThumbnailConfig {
       maxHeapMb: integer(env, 'RENDER_WORKER_MAX_HEAP_MB', DEFAULT_RENDER_WORKER_MAX_HEAP_MB, 16, 10_240),
     },
     invocationHeadroomMs: integer(env, 'INVOCATION_HEADROOM_MS', DEFAULT_INVOCATION_HEADROOM_MS, 0, 900_000),
+    eventBusName: eventBusName(env),
   };
 }
 

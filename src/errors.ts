@@ -106,6 +106,15 @@ export class RecordDeferredError extends Error {
   override readonly name = 'RecordDeferredError';
 }
 
+/**
+ * EventBridge did not accept a "Thumbnails Created" or "Thumbnails Failed" event. Transient: the record is
+ * retried (its thumbnails are written again, byte for byte, and the event put again), never acknowledged
+ * without its event.
+ */
+export class EventNotPublishedError extends Error {
+  override readonly name = 'EventNotPublishedError';
+}
+
 /** Best short description of anything thrown, for log lines and summaries. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;

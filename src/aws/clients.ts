@@ -1,3 +1,4 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
@@ -54,4 +55,9 @@ export function createS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
  */
 export function createSqsClient({ longestPollSeconds = SQS_LONGEST_POLL_SECONDS } = {}): SQSClient {
   return new SQSClient({ requestHandler: timeouts(RESPONSE_TIMEOUT_MS + longestPollSeconds * 1000) });
+}
+
+/** For the thumbnail events (src/aws/event-bus.ts): one PutEvents per object, answered in milliseconds. */
+export function createEventBridgeClient(): EventBridgeClient {
+  return new EventBridgeClient({ requestHandler: timeouts(RESPONSE_TIMEOUT_MS) });
 }

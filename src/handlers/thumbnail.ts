@@ -3,7 +3,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { createS3Client, createSqsClient } from '../aws/clients';
+import { createEventBridgeClient, createS3Client, createSqsClient } from '../aws/clients';
+import { eventBridgePublisher } from '../aws/event-bus';
 import { loadThumbnailConfig } from '../config';
 import { describeError } from '../errors';
 import { handleRecord, timeoutMisconfigurationCheck } from '../thumbnail/handle-record';
@@ -15,6 +16,7 @@ import { scheduleRetries } from '../thumbnail/retry-backoff';
 const settings = loadThumbnailConfig();
 const store = s3ImageStore(createS3Client());
 const sqs = createSqsClient();
+const events = eventBridgePublisher(createEventBridgeClient(), settings.eventBusName);
 const logger = new Logger({ serviceName: 'thumbnail' });
 const processor = new BatchProcessor(EventType.SQS);
 // Started on the first record and kept warm for the container's life (restarted after a stop).
@@ -43,6 +45,7 @@ export const handler = middy(async (event: SQSEvent, context: Context): Promise<
         sqs,
         settings,
         log: logger,
+        events,
       });
     } finally {
       logger.removeKeys(['messageId']);

@@ -9,6 +9,7 @@ export interface WrittenThumbnail {
   readonly width: number;
   readonly height: number;
   readonly bytes: number;
+  readonly contentType: string;
 }
 
 export interface ThumbnailDependencies {
@@ -52,7 +53,13 @@ export async function createThumbnails(
         { bucket: settings.thumbnailsBucket, key, body: thumbnail.body, contentType: thumbnail.contentType, metadata },
         { abortSignal },
       );
-      return { key, width: thumbnail.width, height: thumbnail.height, bytes: thumbnail.body.length };
+      return {
+        key,
+        width: thumbnail.width,
+        height: thumbnail.height,
+        bytes: thumbnail.body.length,
+        contentType: thumbnail.contentType,
+      };
     }),
   );
 }

@@ -2,9 +2,11 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { describeError, PermanentFailure, RecordDeferredError } from '../errors';
 import { deleteFromSourceQueue, sendToDeadLetterQueue } from './dead-letter';
+import { thumbnailsFailed, type EventPublisher } from './events';
 import type { ImageStore } from './image-store';
 import { processImageMessage, type LogSink } from './process-message';
 import type { Render } from './render-worker';
+import { parseImageMessage, type S3ObjectRef } from './s3-event';
 import type { RenderLimits, ThumbnailSettings } from './settings';
 
 export interface RecordSettings extends ThumbnailSettings {
@@ -20,6 +22,18 @@ export interface RecordDependencies {
   readonly sqs: SQSClient;
   readonly settings: RecordSettings;
   readonly log: LogSink & { warn(message: string, ...extra: Record<string, unknown>[]): void };
+  /** "Thumbnails Created" and "Thumbnails Failed" go here (src/aws/event-bus.ts on AWS). */
+  readonly events: EventPublisher;
+}
+
+/** The objects a message names, for its "Thumbnails Failed" events; none if it is not an S3 event. */
+function objectsNamedBy(body: string): readonly S3ObjectRef[] {
+  try {
+    const message = parseImageMessage(body);
+    return message.kind === 'objects' ? message.objects : [];
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -61,7 +75,9 @@ export function timeoutMisconfigurationCheck(
  * - its S3 requests are aborted once the invocation is down to half the headroom, kept for reporting
  *   (an aborted request is transient: the record is retried);
  * - a permanent failure (a render stopped over its budget or memory included) is sent to the
- *   dead-letter queue and deleted from the images queue at once, then acknowledged.
+ *   dead-letter queue and deleted from the images queue at once, then acknowledged. Its "Thumbnails
+ *   Failed" events are put first: if EventBridge does not take them, the record fails (transient) and
+ *   stays in the images queue, so no dead letter goes unannounced.
  */
 export async function handleRecord(
   record: SQSRecord,
@@ -83,10 +99,21 @@ export async function handleRecord(
   }
   const abortSignal = AbortSignal.timeout(Math.max(0, remainingMs - settings.invocationHeadroomMs / 2));
   try {
-    await processImageMessage(record.body, { store: deps.store, render: deps.render, abortSignal, settings, log });
+    await processImageMessage(record.body, {
+      store: deps.store,
+      render: deps.render,
+      abortSignal,
+      settings,
+      log,
+      events: deps.events,
+    });
   } catch (error) {
     if (!(error instanceof PermanentFailure)) throw error;
     // Retrying cannot help: straight to the dead-letter queue with the reason, then acknowledged.
+    const failure = { code: error.code, reason: describeError(error) };
+    await deps.events.publish(thumbnailsFailed(objectsNamedBy(record.body), failure, record.messageId), {
+      abortSignal,
+    });
     await sendToDeadLetterQueue(deps.sqs, settings.deadLetterQueueUrl, record, error);
     log.info('message sent to the dead-letter queue', {
       outcome: 'dead-lettered',

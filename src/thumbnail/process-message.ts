@@ -1,5 +1,6 @@
 import { describeError, ObjectGoneError, ObjectSupersededError, PermanentFailure } from '../errors';
 import { createThumbnails } from './create-thumbnails';
+import { thumbnailsCreated, type EventPublisher } from './events';
 import type { ThumbnailSettings } from './settings';
 import type { ImageStore } from './image-store';
 import type { Render } from './render-worker';
@@ -18,6 +19,8 @@ export interface MessageDependencies {
   readonly abortSignal?: AbortSignal;
   readonly settings: ThumbnailSettings;
   readonly log: LogSink;
+  /** "Thumbnails Created" goes here once an object's thumbnails are written. */
+  readonly events: EventPublisher;
   readonly now?: () => number;
 }
 
@@ -28,6 +31,11 @@ export interface MessageDependencies {
  * - only permanently (not an image, too large, ...): throws a PermanentFailure, which the handler sends
  *   to the dead-letter queue at once instead of burning retries.
  * Objects that already succeeded are simply redone on redelivery (same keys, same bytes).
+ *
+ * Each object's "Thumbnails Created" event is put after its thumbnails are written. If EventBridge does
+ * not take it, the object counts as a transient failure: the thumbnails stay, the message is retried, and
+ * the retry writes the same bytes again and puts the event again. An object is never acknowledged
+ * without its event (a retry can repeat an event, as EventBridge itself may: at least once).
  */
 export async function processImageMessage(body: string, deps: MessageDependencies): Promise<void> {
   const now = deps.now ?? Date.now;
@@ -56,14 +64,17 @@ export async function processImageMessage(body: string, deps: MessageDependencie
       });
       continue;
     }
+    let written;
+    let durationMs;
     try {
-      const written = await createThumbnails(source, deps, deps.settings);
+      written = await createThumbnails(source, deps, deps.settings);
+      durationMs = now() - startedAt;
       deps.log.info('thumbnails written', {
         ...fields,
         outcome: 'success',
         sizes: written.map(({ width, height }) => `${width}x${height}`),
         keys: written.map(({ key }) => key),
-        durationMs: now() - startedAt,
+        durationMs,
       });
     } catch (error) {
       if (error instanceof ObjectGoneError || error instanceof ObjectSupersededError) {
@@ -78,6 +89,18 @@ export async function processImageMessage(body: string, deps: MessageDependencie
         permanent: error instanceof PermanentFailure,
         reason: describeError(error),
         durationMs: now() - startedAt,
+      });
+      failures.push(error);
+      continue;
+    }
+    try {
+      const thumbnails = written.map((thumbnail) => ({ bucket: deps.settings.thumbnailsBucket, ...thumbnail }));
+      await deps.events.publish([thumbnailsCreated(source, thumbnails, durationMs)], { abortSignal: deps.abortSignal });
+    } catch (error) {
+      deps.log.error('thumbnails written, but their event was not published; the message will be retried', {
+        ...fields,
+        outcome: 'event-not-published',
+        reason: describeError(error),
       });
       failures.push(error);
     }

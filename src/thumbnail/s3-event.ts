@@ -9,6 +9,8 @@ export interface S3ObjectRef {
   readonly size: number | undefined;
   /** The uploaded bytes' ETag as reported by the notification: what must be read, not newer bytes. */
   readonly eTag: string | undefined;
+  /** Only in versioned buckets. */
+  readonly versionId?: string;
 }
 
 /** What an SQS message from the images queue asks for. */
@@ -45,11 +47,13 @@ function toObjectRef(record: unknown, index: number): S3ObjectRef | undefined {
   }
   const size = s3Record.s3?.object?.size;
   const eTag = s3Record.s3?.object?.eTag;
+  const versionId = s3Record.s3?.object?.versionId;
   return {
     bucket,
     key: decodeS3Key(key),
     size: typeof size === 'number' ? size : undefined,
     eTag: typeof eTag === 'string' && eTag !== '' ? eTag : undefined,
+    ...(typeof versionId === 'string' && versionId !== '' ? { versionId } : {}),
   };
 }
 

@@ -13,6 +13,13 @@ describe('loadThumbnailConfig', () => {
     expect(config.maxImagePixels).toBe(50_000_000);
     // 75% of the 1024 MB the function is deployed with.
     expect(config.maxDecodeBytes).toBe(Math.floor(1024 * 2 ** 20 * 0.75));
+    expect(config.eventBusName).toBe('default');
+  });
+
+  it('reads the event bus name from EVENT_BUS_NAME', () => {
+    expect(loadThumbnailConfig({ THUMBNAILS_BUCKET: 't', ...queues, EVENT_BUS_NAME: 'uploads.v2' }).eventBusName).toBe(
+      'uploads.v2',
+    );
   });
 
   it('derives the decode budget from the memory Lambda gives the function, unless MAX_DECODE_BYTES is set', () => {
@@ -60,6 +67,10 @@ describe('loadThumbnailConfig', () => {
     [
       { THUMBNAILS_BUCKET: 't', ...queues, THUMBNAIL_FORMAT: 'gif' },
       'THUMBNAIL_FORMAT must be auto, jpeg, png, webp, avif',
+    ],
+    [
+      { THUMBNAILS_BUCKET: 't', ...queues, EVENT_BUS_NAME: 'arn:aws:events:us-east-1:1:event-bus/x' },
+      'EVENT_BUS_NAME must be an event bus name',
     ],
   ])('names the variable that is wrong in %j', (env, message) => {
     expect(() => loadThumbnailConfig(env)).toThrow(ConfigError);

@@ -3,6 +3,7 @@
  * handler, against the SQS fake on its clock, with the Lambda poller's part (receive with the queue's
  * visibility timeout, run the handler, delete what it did not report) played by this test.
  */
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -27,6 +28,8 @@ const FUNCTION_TIMEOUT_MS = 60_000;
 const DYING_INVOCATION_TIMEOUT_MS = 6_000;
 
 const s3 = mockClient(S3Client);
+// Every event accepted: what EventBridge makes of them is tests/unit/aws/event-bus.test.ts's concern.
+mockClient(EventBridgeClient).on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
 const sqs = fakeSqs({
   [IMAGES_QUEUE_URL]: [
     { id: 'good', body: s3NotificationBody('images', 'photo.jpg') },

@@ -1,3 +1,4 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -13,6 +14,7 @@ import { S3_TEST_EVENT_BODY, s3NotificationBody, sqsRecord } from '../../support
 
 const s3 = mockClient(S3Client);
 const sqs = mockClient(SQSClient);
+const eventBridge = mockClient(EventBridgeClient);
 const IMAGES_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/images';
 const DEAD_LETTER_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/images-dlq';
 
@@ -82,6 +84,7 @@ describe('thumbnail handler', () => {
     process.env.DEAD_LETTER_QUEUE_URL = DEAD_LETTER_QUEUE_URL;
     process.env.RETRY_BASE_DELAY_SECONDS = '5';
     process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    process.env.EVENT_BUS_NAME = 'uploads';
     ({ handler } = await import('../../../src/handlers/thumbnail'));
     objects = {
       'photo.JPG': await makeJpeg(640, 640),
@@ -93,6 +96,8 @@ describe('thumbnail handler', () => {
   beforeEach(() => {
     s3.reset();
     sqs.reset();
+    eventBridge.reset();
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'event' }] });
     sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
     sqs.on(SendMessageCommand).resolves({ MessageId: 'dead-letter' });
     sqs.on(DeleteMessageCommand).resolves({});
@@ -152,6 +157,50 @@ describe('thumbnail handler', () => {
     expect(deletedAtOnce()).toEqual(['handle-corrupt', 'handle-not-json']);
     // Transient failures come back after the retry delay, not after the queue's long visibility timeout.
     expect(retryDelays()).toEqual({ 'handle-flaky': 5 });
+  });
+
+  it('puts a "Thumbnails Created" or "Thumbnails Failed" event per object on EVENT_BUS_NAME', async () => {
+    const event: SQSEvent = {
+      Records: [
+        sqsRecord('good-jpeg', s3NotificationBody('images', 'photo.JPG')),
+        sqsRecord('corrupt', s3NotificationBody('images', 'broken.jpg')),
+        sqsRecord('test-event', S3_TEST_EVENT_BODY),
+      ],
+    };
+
+    await handler(event, lambdaContext('thumbnail'));
+
+    const entries = eventBridge.commandCalls(PutEventsCommand).flatMap(({ args: [command] }) => command.input.Entries!);
+    expect(entries.map(({ EventBusName, Source, DetailType }) => [EventBusName, Source, DetailType])).toEqual([
+      ['uploads', 'thumbnails', 'Thumbnails Created'],
+      ['uploads', 'thumbnails', 'Thumbnails Failed'],
+    ]);
+    expect(JSON.parse(entries[0]!.Detail!)).toMatchObject({
+      bucket: 'images',
+      key: 'photo.JPG',
+      thumbnails: [
+        { bucket: 'thumbs', key: 'photo.JPG/75x75.jpg', width: 75, height: 75, contentType: 'image/jpeg' },
+        { bucket: 'thumbs', key: 'photo.JPG/400x300.jpg', width: 300, height: 300, contentType: 'image/jpeg' },
+      ],
+    });
+    expect(JSON.parse(entries[1]!.Detail!)).toMatchObject({
+      key: 'broken.jpg',
+      failureCode: 'unsupported-format',
+      messageId: 'corrupt',
+    });
+  });
+
+  it('reports a record as failed, with its thumbnails written, when EventBridge refuses its event', async () => {
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure' }] });
+
+    const response = await handler(
+      { Records: [sqsRecord('good-jpeg', s3NotificationBody('images', 'photo.JPG'))] },
+      lambdaContext('thumbnail'),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'good-jpeg' }] });
+    expect(writtenThumbnails().has('thumbs/photo.JPG/400x300.jpg')).toBe(true);
+    expect(retryDelays()).toEqual({ 'handle-good-jpeg': 5 });
   });
 
   it('lets SQS retry a permanent failure when the dead-letter queue cannot be reached, so nothing is lost', async () => {

@@ -12,6 +12,7 @@ import type { ImageStore, StoredThumbnail } from '../../../src/thumbnail/image-s
 import { createRenderWorker, type RenderWorker } from '../../../src/thumbnail/render-worker';
 import { parseBoundingBoxes } from '../../../src/thumbnail/sizes';
 import { makeJpeg } from '../../support/sample-images';
+import { recordingEvents } from '../../support/recording-events';
 import { s3NotificationBody, sqsRecord } from '../../support/s3-events';
 
 jest.setTimeout(60_000);
@@ -56,6 +57,7 @@ describe('handleRecord', () => {
     store = memoryStore({
       'small-1.jpg': await makeJpeg(320, 240),
       'small-2.jpg': await makeJpeg(240, 320),
+      'text.jpg': Buffer.from('not an image'),
       // 49 MP of one colour: 300 KB of JPEG, and most of a second to decode and shrink.
       'hostile.jpg': await sharp({
         create: { width: 7000, height: 7000, channels: 3, background: { r: 200, g: 100, b: 50 } },
@@ -64,7 +66,14 @@ describe('handleRecord', () => {
         .toBuffer(),
     });
     worker = createRenderWorker(settings.render);
-    deps = { store, render: worker.render, sqs: new SQSClient({ region: 'us-east-1' }), settings, log: silentLog };
+    deps = {
+      store,
+      render: worker.render,
+      sqs: new SQSClient({ region: 'us-east-1' }),
+      settings,
+      log: silentLog,
+      events: recordingEvents(),
+    };
     // A warm worker, as after the first record of any container: start-up and codecs loaded.
     await worker.render(await makeJpeg(64, 64), settings.sizes, {
       outputFormat: 'auto',
@@ -79,7 +88,10 @@ describe('handleRecord', () => {
     sqs.on(SendMessageCommand).resolves({ MessageId: 'dead-letter' });
     sqs.on(DeleteMessageCommand).resolves({});
     store.written.length = 0;
+    deps = { ...deps, events: recordingEvents() };
   });
+
+  const published = () => (deps.events as ReturnType<typeof recordingEvents>).published;
 
   it('stops a render that overruns its budget, dead-letters that record with its own code, and carries on', async () => {
     const records = ['small-1.jpg', 'hostile.jpg', 'small-2.jpg'].map((key) =>
@@ -115,6 +127,55 @@ describe('handleRecord', () => {
     expect(sqs.commandCalls(DeleteMessageCommand).map(({ args: [command] }) => command.input)).toEqual([
       { QueueUrl: IMAGES_QUEUE_URL, ReceiptHandle: 'handle-hostile.jpg' },
     ]);
+  });
+
+  it('puts "Thumbnails Failed" with the code and reason for a dead-lettered record, and "Created" for the others', async () => {
+    const records = ['small-1.jpg', 'text.jpg'].map((key) => sqsRecord(key, s3NotificationBody('images', key)));
+
+    for (const record of records) await handleRecord(record, () => 60_000, deps);
+
+    expect(published()).toEqual([
+      expect.objectContaining({
+        detailType: 'Thumbnails Created',
+        detail: expect.objectContaining({ key: 'small-1.jpg' }),
+      }),
+      {
+        detailType: 'Thumbnails Failed',
+        detail: {
+          bucket: 'images',
+          key: 'text.jpg',
+          eTag: 'etag',
+          failureCode: 'unsupported-format',
+          reason: expect.stringMatching(/^UnreadableImageError: not an image in a supported format/),
+          messageId: 'text.jpg',
+        },
+      },
+    ]);
+  });
+
+  it('puts "Thumbnails Failed" without an object for a message that names none', async () => {
+    await handleRecord(sqsRecord('garbage', 'not json'), () => 60_000, deps);
+
+    expect(published()).toEqual([
+      {
+        detailType: 'Thumbnails Failed',
+        detail: {
+          failureCode: 'invalid-message',
+          reason: 'InvalidMessageError: message body is not JSON, so it is not an S3 event notification',
+          messageId: 'garbage',
+        },
+      },
+    ]);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
+  });
+
+  it('neither dead-letters nor acknowledges a permanent failure whose event cannot be published: SQS retries it', async () => {
+    (deps.events as ReturnType<typeof recordingEvents>).failWith = new Error('EventBridge unavailable');
+    const record = sqsRecord('bad', s3NotificationBody('images', 'text.jpg'));
+
+    await expect(handleRecord(record, () => 60_000, deps)).rejects.toThrow('EventBridge unavailable');
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(DeleteMessageCommand)).toHaveLength(0);
   });
 
   it('does not start a record with less than the render budget plus headroom left', async () => {

@@ -7,6 +7,7 @@ import { InvalidMessageError } from '../../../src/errors';
 import { parseBoundingBoxes } from '../../../src/thumbnail/sizes';
 import { renderThumbnails as render, renderThumbnails as renderThumbnailsInThread } from '../../../src/images/render';
 import { makeJpeg } from '../../support/sample-images';
+import { recordingEvents } from '../../support/recording-events';
 import { S3_TEST_EVENT_BODY, s3NotificationBody } from '../../support/s3-events';
 
 interface LogLine {
@@ -59,15 +60,115 @@ const settings = {
 describe('processImageMessage', () => {
   let clock: number;
   const now = () => (clock += 5);
+  let events: ReturnType<typeof recordingEvents>;
   beforeEach(() => {
     clock = 0;
+    events = recordingEvents();
+  });
+
+  it('puts one "Thumbnails Created" event per object, with every thumbnail and the duration', async () => {
+    const store = memoryStore({
+      'images/a b.jpg': await makeJpeg(300, 200),
+      'images/logo.png': await makeJpeg(20, 20),
+    });
+
+    await processImageMessage(s3NotificationBody('images', 'a b.jpg', 'logo.png'), {
+      store,
+      render,
+      settings,
+      events,
+      log: recordingLog(),
+      now,
+    });
+
+    expect(events.published).toEqual([
+      {
+        detailType: 'Thumbnails Created',
+        detail: {
+          bucket: 'images',
+          key: 'a b.jpg',
+          eTag: 'etag',
+          thumbnails: [
+            {
+              bucket: 'thumbs',
+              key: 'a b.jpg/75x75.jpg',
+              width: 75,
+              height: 50,
+              bytes: store.written[0]!.body.length,
+              contentType: 'image/jpeg',
+            },
+            {
+              bucket: 'thumbs',
+              key: 'a b.jpg/125x125.jpg',
+              width: 125,
+              height: 83,
+              bytes: store.written[1]!.body.length,
+              contentType: 'image/jpeg',
+            },
+          ],
+          durationMs: 5,
+        },
+      },
+      expect.objectContaining({
+        detailType: 'Thumbnails Created',
+        detail: expect.objectContaining({ key: 'logo.png' }),
+      }),
+    ]);
+    expect(store.written[0]!.body.length).toBeGreaterThan(0);
+  });
+
+  it('puts no event for an object that failed, was skipped, or a test event', async () => {
+    const store = memoryStore({ 'images/bad.jpg': Buffer.from('nope') });
+
+    await expect(
+      processImageMessage(s3NotificationBody('images', 'bad.jpg', 'gone.jpg'), {
+        store,
+        render,
+        settings,
+        events,
+        log: recordingLog(),
+      }),
+    ).rejects.toThrow(UnreadableImageError);
+    await processImageMessage(S3_TEST_EVENT_BODY, { store, render, settings, events, log: recordingLog() });
+
+    expect(events.published).toEqual([]);
+  });
+
+  it('keeps the thumbnails but fails the message, for SQS to retry, when the event cannot be published', async () => {
+    const store = memoryStore({ 'images/a.jpg': await makeJpeg(100, 100) });
+    const log = recordingLog();
+    events.failWith = new Error('ThrottlingException: Rate exceeded');
+
+    const processing = processImageMessage(s3NotificationBody('images', 'a.jpg'), {
+      store,
+      render,
+      settings,
+      events,
+      log,
+    });
+
+    await expect(processing).rejects.toThrow('ThrottlingException: Rate exceeded');
+    await expect(processing).rejects.not.toBeInstanceOf(PermanentFailure);
+    expect(store.written.map(({ key }) => key)).toEqual(['a.jpg/75x75.jpg', 'a.jpg/125x125.jpg']);
+    expect(log.lines.map(({ level, fields }) => [level, fields.outcome])).toEqual([
+      ['info', 'success'],
+      ['error', 'event-not-published'],
+    ]);
+    expect(log.lines[1]!.fields.reason).toBe('Error: ThrottlingException: Rate exceeded');
   });
 
   it('writes every size of every object and logs one line per object', async () => {
     const store = memoryStore({ 'images/a b.jpg': await makeJpeg(300, 200), 'images/c.jpg': await makeJpeg(20, 20) });
     const log = recordingLog();
 
-    await processImageMessage(s3NotificationBody('images', 'a b.jpg', 'c.jpg'), { store, render, settings, log, now });
+    await processImageMessage(s3NotificationBody('images', 'a b.jpg', 'c.jpg'), {
+      store,
+      render,
+      settings,
+      events,
+      log,
+      now,
+    });
 
     expect(store.written.map(({ bucket, key, contentType }) => [bucket, key, contentType])).toEqual([
       ['thumbs', 'a b.jpg/75x75.jpg', 'image/jpeg'],
@@ -97,7 +198,9 @@ describe('processImageMessage', () => {
     const store = memoryStore({});
     const log = recordingLog();
 
-    await expect(processImageMessage(S3_TEST_EVENT_BODY, { store, render, settings, log })).resolves.toBeUndefined();
+    await expect(
+      processImageMessage(S3_TEST_EVENT_BODY, { store, render, settings, events, log }),
+    ).resolves.toBeUndefined();
 
     expect(store.written).toEqual([]);
     expect(log.lines).toEqual([
@@ -109,7 +212,7 @@ describe('processImageMessage', () => {
     const log = recordingLog();
 
     await expect(
-      processImageMessage('{"hello":"world"}', { store: memoryStore({}), render, settings, log }),
+      processImageMessage('{"hello":"world"}', { store: memoryStore({}), render, settings, events, log }),
     ).rejects.toThrow(InvalidMessageError);
     expect(log.lines).toEqual([
       {
@@ -131,6 +234,7 @@ describe('processImageMessage', () => {
       store,
       render,
       settings,
+      events,
       log,
       now,
     });
@@ -161,6 +265,7 @@ describe('processImageMessage', () => {
       store,
       render,
       settings,
+      events,
       log: recordingLog(),
     });
     await expect(processing).rejects.toThrow('Please reduce your request rate.');
@@ -173,6 +278,7 @@ describe('processImageMessage', () => {
       store,
       render,
       settings,
+      events,
       log: recordingLog(),
     });
     await expect(processing).rejects.toThrow('2 of 2 objects failed');
@@ -184,6 +290,7 @@ describe('processImageMessage', () => {
       store,
       render,
       settings,
+      events,
       log: recordingLog(),
     });
     await expect(processing).rejects.toBeInstanceOf(PermanentFailure);
@@ -193,7 +300,13 @@ describe('processImageMessage', () => {
   it('acknowledges an object deleted before it was processed, without retrying', async () => {
     const log = recordingLog();
     await expect(
-      processImageMessage(s3NotificationBody('images', 'gone.jpg'), { store: memoryStore({}), render, settings, log }),
+      processImageMessage(s3NotificationBody('images', 'gone.jpg'), {
+        store: memoryStore({}),
+        render,
+        settings,
+        events,
+        log,
+      }),
     ).resolves.toBeUndefined();
     expect(log.lines).toEqual([
       {
@@ -213,7 +326,13 @@ describe('processImageMessage', () => {
     const store = memoryStore({ 'thumbs/a.jpg/75x75.jpg': await makeJpeg(75, 50) });
     const log = recordingLog();
 
-    await processImageMessage(s3NotificationBody('thumbs', 'a.jpg/75x75.jpg'), { store, render, settings, log });
+    await processImageMessage(s3NotificationBody('thumbs', 'a.jpg/75x75.jpg'), {
+      store,
+      render,
+      settings,
+      events,
+      log,
+    });
 
     expect(store.reads).toEqual([]);
     expect(store.written).toEqual([]);
@@ -225,7 +344,13 @@ describe('processImageMessage', () => {
     const body = JSON.parse(s3NotificationBody('images', 'huge.jpg'));
     body.Records[0].s3.object.size = 6_000_000;
 
-    const processing = processImageMessage(JSON.stringify(body), { store, render, settings, log: recordingLog() });
+    const processing = processImageMessage(JSON.stringify(body), {
+      store,
+      render,
+      settings,
+      events,
+      log: recordingLog(),
+    });
 
     await expect(processing).rejects.toBeInstanceOf(ImageTooLargeError);
     await expect(processing).rejects.toThrow(
@@ -238,7 +363,7 @@ describe('processImageMessage', () => {
     const body = JSON.parse(s3NotificationBody('images', 'a.jpg'));
     body.Records[0].s3.object.eTag = '0123abcd';
 
-    await processImageMessage(JSON.stringify(body), { store, render, settings, log: recordingLog() });
+    await processImageMessage(JSON.stringify(body), { store, render, settings, events, log: recordingLog() });
 
     expect(store.reads).toEqual(['images/a.jpg@0123abcd']);
   });
@@ -249,7 +374,7 @@ describe('processImageMessage', () => {
     const log = recordingLog();
 
     await expect(
-      processImageMessage(s3NotificationBody('images', 'old.jpg', 'new.jpg'), { store, render, settings, log }),
+      processImageMessage(s3NotificationBody('images', 'old.jpg', 'new.jpg'), { store, render, settings, events, log }),
     ).resolves.toBeUndefined();
 
     expect(store.written.map(({ key }) => key)).toEqual(['new.jpg/75x75.jpg', 'new.jpg/125x125.jpg']);
@@ -277,6 +402,7 @@ describe('processImageMessage', () => {
       store,
       render,
       settings,
+      events,
       log: recordingLog(),
     });
 
