@@ -1,3 +1,4 @@
+import { encodeJpegWithLibjpegTurbo } from './codecs/libjpeg-turbo-encoder';
 import { encodeJpeg } from './codecs/mozjpeg';
 import { encodePng } from './codecs/png';
 import type { OutputFormat, RgbaBitmap } from './types';
@@ -10,7 +11,8 @@ import type { OutputFormat, RgbaBitmap } from './types';
 export async function encodeThumbnail(bitmap: RgbaBitmap, format: OutputFormat, quality: number): Promise<Buffer> {
   switch (format) {
     case 'jpeg':
-      return encodeJpeg(bitmap, quality);
+      // libjpeg-turbo, fast; MozJPEG for thumbnails too small for it (cheap with any encoder).
+      return (await encodeJpegWithLibjpegTurbo(bitmap, quality)) ?? encodeJpeg(bitmap, quality);
     case 'png':
       return encodePng(bitmap);
     case 'webp':
