@@ -55,10 +55,13 @@ test-unit: install ## Unit tests: no network, seconds
 test-template: build ## Check the packaged CloudFormation template (queues, IAM, notifications, outputs)
 	$(JEST) --selectProjects template
 
-test-functional: install ## Functional tests against the local stack (starts and stops the endpoint)
+# Two stacks: stage local (ingest: notification, as on AWS by default) for most tests, and stage
+# local-bridge (ingest: eventbridge) for tests/functional/uploads-through-eventbridge-*.
+test-functional: install ## Functional tests against the local stacks (starts and stops the endpoint)
 	@trap '$(LOCAL_ENV) scripts/local-aws.sh down' EXIT; \
 	$(LOCAL_ENV) scripts/local-aws.sh up; \
 	$(LOCAL_ENV) $(SLS) deploy --stage local --region us-east-1; \
+	$(LOCAL_ENV) $(SLS) deploy --stage local-bridge --region us-east-1; \
 	$(LOCAL_ENV) $(JEST) $(JEST_ARGS) --selectProjects functional --runInBand
 
 test-load: install ## Opt-in load test: 2000 uploads, 10% hostile, 5% of S3 requests failing, on the local stack (LOAD_COUNT=...)

@@ -13,6 +13,12 @@ export interface S3ObjectRef {
   readonly versionId?: string;
 }
 
+/**
+ * The images queue is fed either by the bucket's S3 event notification (`ingest: notification`) or by an
+ * EventBridge rule forwarding the bucket's events (`ingest: eventbridge`); both shapes are read here, and
+ * everything after this module is the same for both.
+ */
+
 /** What an SQS message from the images queue asks for. */
 export type ImageMessage =
   /** S3 sends one `s3:TestEvent` when a notification is configured; there is nothing to do. */
@@ -57,7 +63,48 @@ function toObjectRef(record: unknown, index: number): S3ObjectRef | undefined {
   };
 }
 
-/** Reads the body of an images-queue message, which S3 fills with an event notification. */
+/** EventBridge's "detail-type" for the creation of an object (PutObject, POST, CopyObject, multipart). */
+const OBJECT_CREATED = 'Object Created';
+
+/** An event S3 sent to EventBridge (`source: aws.s3`), as a rule delivers it to a queue. */
+function isEventBridgeS3Event(parsed: Record<string, unknown>): boolean {
+  return parsed.source === 'aws.s3' && typeof parsed['detail-type'] === 'string';
+}
+
+/**
+ * EventBridge's S3 events name one object each, in `detail`. Unlike notifications, the key is not
+ * URL-encoded (AWS's examples; MiniStack sends it as it is too), so it is taken as it is.
+ */
+function eventBridgeMessage(parsed: Record<string, unknown>): ImageMessage {
+  // Only creations make thumbnails; other S3 events a wider rule might forward are ignored.
+  if (parsed['detail-type'] !== OBJECT_CREATED) return { kind: 'objects', objects: [] };
+  const detail = isRecord(parsed.detail) ? parsed.detail : {};
+  const bucket = isRecord(detail.bucket) ? detail.bucket.name : undefined;
+  const object = isRecord(detail.object) ? detail.object : {};
+  if (typeof bucket !== 'string' || typeof object.key !== 'string') {
+    throw new InvalidMessageError(
+      'EventBridge "Object Created" event without detail.bucket.name and detail.object.key',
+    );
+  }
+  const versionId = object['version-id'];
+  return {
+    kind: 'objects',
+    objects: [
+      {
+        bucket,
+        key: object.key,
+        size: typeof object.size === 'number' ? object.size : undefined,
+        eTag: typeof object.etag === 'string' && object.etag !== '' ? object.etag : undefined,
+        ...(typeof versionId === 'string' && versionId !== '' ? { versionId } : {}),
+      },
+    ],
+  };
+}
+
+/**
+ * Reads the body of an images-queue message: an S3 event notification, or an S3 event EventBridge
+ * delivered (see above).
+ */
 export function parseImageMessage(body: string): ImageMessage {
   let parsed: unknown;
   try {
@@ -69,6 +116,7 @@ export function parseImageMessage(body: string): ImageMessage {
     throw new InvalidMessageError('message body is not an S3 event notification (not a JSON object)');
   }
   if (parsed.Event === 's3:TestEvent') return { kind: 'test-event' };
+  if (isEventBridgeS3Event(parsed)) return eventBridgeMessage(parsed);
   if (!Array.isArray(parsed.Records)) {
     throw new InvalidMessageError('message body is not an S3 event notification (no Records array)');
   }

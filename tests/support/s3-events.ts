@@ -23,6 +23,29 @@ export function s3NotificationBody(bucket: string, ...keys: string[]): string {
   });
 }
 
+/** An S3 "Object Created" event as an EventBridge rule delivers it to a queue (ingest: eventbridge). */
+export function eventBridgeS3EventBody(bucket: string, key: string, detailType = 'Object Created'): string {
+  return JSON.stringify({
+    version: '0',
+    id: '17793124-05d4-b198-2fde-7ededc63b103',
+    'detail-type': detailType,
+    source: 'aws.s3',
+    account: '000000000000',
+    time: '2026-01-01T00:00:00Z',
+    region: 'us-east-1',
+    resources: [`arn:aws:s3:::${bucket}`],
+    detail: {
+      version: '0',
+      bucket: { name: bucket },
+      object: { key, size: 1234, etag: 'etag', sequencer: '0' },
+      'request-id': 'request',
+      requester: '000000000000',
+      'source-ip-address': '127.0.0.1',
+      reason: 'PutObject',
+    },
+  });
+}
+
 export const S3_TEST_EVENT_BODY = JSON.stringify({
   Service: 'Amazon S3',
   Event: 's3:TestEvent',

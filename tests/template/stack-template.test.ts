@@ -94,7 +94,9 @@ describe('the packaged CloudFormation template', () => {
   });
 
   it('notifies the queue of every new object in the images bucket, whatever the case of its extension', () => {
-    const notification = resource('ImagesBucket').Properties.NotificationConfiguration;
+    // With the default `ingest: notification`; tests/template/ingest.test.ts checks the choice itself.
+    const [condition, , notification] = resource('ImagesBucket').Properties.NotificationConfiguration['Fn::If'];
+    expect(condition).toBe('IngestViaEventBridge');
     expect(notification).toEqual({
       QueueConfigurations: [{ Event: 's3:ObjectCreated:*', Queue: { 'Fn::GetAtt': ['ImagesQueue', 'Arn'] } }],
     });
@@ -104,7 +106,12 @@ describe('the packaged CloudFormation template', () => {
   it('lets only S3, from the images bucket of this account, send to the images queue', () => {
     const policy = resource('ImagesQueuePolicy').Properties;
     expect(policy.Queues).toEqual([{ Ref: 'ImagesQueue' }]);
-    expect(policy.PolicyDocument.Statement).toEqual([
+    // With the default `ingest: notification`; tests/template/ingest.test.ts checks the other branch.
+    const [[condition, , notificationStatement]] = policy.PolicyDocument.Statement.map(
+      (statement: { 'Fn::If': unknown[] }) => statement['Fn::If'],
+    );
+    expect(condition).toBe('IngestViaEventBridge');
+    expect([notificationStatement]).toEqual([
       expect.objectContaining({
         Effect: 'Allow',
         Principal: { Service: 's3.amazonaws.com' },

@@ -10,7 +10,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { decode, makeJpeg, makePngWithAlpha } from '../../support/sample-images';
 import { lambdaContext } from '../../support/lambda-context';
-import { S3_TEST_EVENT_BODY, s3NotificationBody, sqsRecord } from '../../support/s3-events';
+import { eventBridgeS3EventBody, S3_TEST_EVENT_BODY, s3NotificationBody, sqsRecord } from '../../support/s3-events';
 
 const s3 = mockClient(S3Client);
 const sqs = mockClient(SQSClient);
@@ -188,6 +188,29 @@ describe('thumbnail handler', () => {
       failureCode: 'unsupported-format',
       messageId: 'corrupt',
     });
+  });
+
+  it('treats an upload delivered through EventBridge (ingest: eventbridge) as one from the notification', async () => {
+    const event: SQSEvent = {
+      Records: [
+        sqsRecord('bridged-jpeg', eventBridgeS3EventBody('images', 'photo.JPG')),
+        sqsRecord('bridged-corrupt', eventBridgeS3EventBody('images', 'broken.jpg')),
+        sqsRecord('bridged-flaky', eventBridgeS3EventBody('images', 'flaky.jpg')),
+      ],
+    };
+
+    const response = await handler(event, lambdaContext('thumbnail'));
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'bridged-flaky' }] });
+    expect([...writtenThumbnails().keys()].sort()).toEqual([
+      'thumbs/photo.JPG/400x300.jpg',
+      'thumbs/photo.JPG/75x75.jpg',
+    ]);
+    expect(deadLetters()).toEqual([
+      expect.objectContaining({ body: event.Records[1]!.body, code: 'unsupported-format' }),
+    ]);
+    expect(deletedAtOnce()).toEqual(['handle-bridged-corrupt']);
+    expect(retryDelays()).toEqual({ 'handle-bridged-flaky': 5 });
   });
 
   it('reports a record as failed, with its thumbnails written, when EventBridge refuses its event', async () => {

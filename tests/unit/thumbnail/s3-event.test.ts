@@ -1,6 +1,11 @@
 import { InvalidMessageError } from '../../../src/errors';
 import { decodeS3Key, parseImageMessage } from '../../../src/thumbnail/s3-event';
-import { encodeKeyLikeS3, S3_TEST_EVENT_BODY, s3NotificationBody } from '../../support/s3-events';
+import {
+  encodeKeyLikeS3,
+  eventBridgeS3EventBody,
+  S3_TEST_EVENT_BODY,
+  s3NotificationBody,
+} from '../../support/s3-events';
 
 describe('decodeS3Key', () => {
   it.each([
@@ -47,7 +52,41 @@ describe('parseImageMessage', () => {
     expect(parseImageMessage(JSON.stringify(body))).toEqual({ kind: 'objects', objects: [] });
   });
 
+  it('reads the object of an S3 "Object Created" event delivered by EventBridge, its key as it is', () => {
+    const body = JSON.parse(eventBridgeS3EventBody('images', 'folder/my photo+1 %.jpg'));
+    body.detail.object['version-id'] = 'v2';
+
+    expect(parseImageMessage(JSON.stringify(body))).toEqual({
+      kind: 'objects',
+      objects: [{ bucket: 'images', key: 'folder/my photo+1 %.jpg', size: 1234, eTag: 'etag', versionId: 'v2' }],
+    });
+  });
+
+  it('gives the same objects for both shapes of the same upload', () => {
+    const key = 'a b/ü+c.jpg';
+    expect(parseImageMessage(eventBridgeS3EventBody('images', key))).toEqual(
+      parseImageMessage(s3NotificationBody('images', key)),
+    );
+  });
+
+  it('ignores EventBridge S3 events that are not object creations', () => {
+    expect(parseImageMessage(eventBridgeS3EventBody('images', 'gone.jpg', 'Object Deleted'))).toEqual({
+      kind: 'objects',
+      objects: [],
+    });
+  });
+
   it.each([
+    [
+      'an EventBridge "Object Created" event without an object key',
+      JSON.stringify({ source: 'aws.s3', 'detail-type': 'Object Created', detail: { bucket: { name: 'images' } } }),
+      /EventBridge "Object Created" event without detail.bucket.name and detail.object.key/,
+    ],
+    [
+      'an EventBridge event from another source',
+      JSON.stringify({ source: 'thumbnails', 'detail-type': 'Thumbnails Created', detail: {} }),
+      /no Records array/,
+    ],
     ['not JSON', 'hello', /not JSON/],
     ['a JSON array', '[1,2]', /not a JSON object/],
     ['JSON without Records', '{"foo":1}', /no Records array/],
