@@ -1,4 +1,4 @@
-import { encodeJpegWithLibjpegTurbo } from './codecs/libjpeg-turbo-encoder';
+import { encodeJpegWithLibjpegTurbo, loadLibjpegTurboEncoder } from './codecs/libjpeg-turbo-encoder';
 import { encodeJpeg } from './codecs/mozjpeg';
 import { encodePng } from './codecs/png';
 import type { OutputFormat, RgbaBitmap } from './types';
@@ -20,4 +20,12 @@ export async function encodeThumbnail(bitmap: RgbaBitmap, format: OutputFormat, 
     case 'avif':
       return (await import('./encoders/avif')).encodeAvif(bitmap, quality);
   }
+}
+
+/**
+ * Compiles the encoder of large JPEG thumbnails ahead of the first one (a fresh render worker's start-up,
+ * whose warm-up render is too small to use it).
+ */
+export async function loadLargeJpegEncoder(): Promise<void> {
+  await loadLibjpegTurboEncoder();
 }

@@ -8,6 +8,8 @@ import { shrinkByArea } from './resample';
 import type { DecodeBudget, OutputFormat, OutputFormatSetting, RgbaBitmap } from './types';
 import { fitInside, type BoundingBox, type Dimensions } from '../thumbnail/sizes';
 
+export { loadLargeJpegEncoder } from './encode';
+
 export interface RenderedThumbnail {
   readonly box: BoundingBox;
   readonly width: number;
@@ -45,9 +47,26 @@ function shrink(image: RgbaBitmap, target: Dimensions, orientation: number): Rgb
 }
 
 /**
+ * The smallest stored size the largest thumbnail can be made from, each side rounded up: what a decoder
+ * that reduces while decoding must leave. The orientation is not known before decoding, so both ways
+ * round are allowed for.
+ */
+function largestNeeded(stored: Dimensions, boxes: readonly BoundingBox[]): Dimensions {
+  const sideways = { width: stored.height, height: stored.width };
+  let scale = 0;
+  for (const box of boxes) {
+    for (const upright of [stored, sideways]) {
+      scale = Math.max(scale, Math.min(box.width / upright.width, box.height / upright.height, 1));
+    }
+  }
+  return { width: Math.ceil(stored.width * scale), height: Math.ceil(stored.height * scale) };
+}
+
+/**
  * Decodes `source` once and renders one thumbnail per bounding box, each fitted inside its box:
  * recognise the format by content, read what it declares, hold that against the budget, decode the first
- * image, then shrink, make sRGB and encode. Sizes are made largest first, each from the one before (a
+ * image (reduced while decoding where the format allows and the largest size needs no more), then shrink,
+ * make sRGB and encode. Sizes are made largest first, each from the one before (a
  * cascade), so the full-size image is shrunk only once; colour is converted on the largest thumbnail,
  * not on the full-size image.
  */
@@ -59,8 +78,8 @@ export async function renderThumbnails(
   const format = detectFormat(source);
   const declared = format.inspect(source, options.budget);
   checkBudget(declared, options.budget);
-  const decoded = await format.decode(source, declared);
-  const upright = displayedSize(decoded.bitmap, decoded.orientation);
+  const decoded = await format.decode(source, declared, { atLeast: largestNeeded(declared, boxes) });
+  const upright = displayedSize(decoded.fullSize ?? decoded.bitmap, decoded.orientation);
 
   const planned = boxes.map((box) => ({ box, ...fitInside(upright, box) }));
   const largestFirst = [...planned].sort((a, b) => b.width * b.height - a.width * a.height);

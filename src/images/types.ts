@@ -47,6 +47,20 @@ export interface DecodedImage {
   readonly hasAlpha: boolean;
   /** The embedded ICC profile of the pixels in `bitmap`, if any; absent means sRGB. */
   readonly iccProfile?: Uint8Array;
+  /**
+   * Set when the decoder reduced the image while decoding (see DecodeOptions): its full stored size,
+   * from which thumbnail sizes are planned. Absent: `bitmap` is full size.
+   */
+  readonly fullSize?: { readonly width: number; readonly height: number };
+}
+
+/** What the render step tells a decoder beyond the file. */
+export interface DecodeOptions {
+  /**
+   * The smallest stored size the render can use (each side): a decoder that can reduce while decoding
+   * (JPEG's DCT scaling) may return any size from this up to the full one, keeping the aspect ratio.
+   */
+  readonly atLeast?: { readonly width: number; readonly height: number };
 }
 
 /** Limits every decode is held to before it starts. */
@@ -72,5 +86,5 @@ export interface ImageFormat {
    */
   inspect(bytes: Buffer, budget: DecodeBudget): DeclaredImage;
   /** Decodes the first image only. Called after `inspect` and the budget check passed. */
-  decode(bytes: Buffer, declared: DeclaredImage): Promise<DecodedImage>;
+  decode(bytes: Buffer, declared: DeclaredImage, options?: DecodeOptions): Promise<DecodedImage>;
 }

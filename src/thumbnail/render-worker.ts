@@ -3,7 +3,7 @@ import { ImageTooLargeError, PermanentFailure, RenderStoppedError, UnreadableIma
 import type { RenderLimits } from './settings';
 import type { BoundingBox } from './sizes';
 // The one import of the render step (decode, resize, encode): swapping the decode layer changes this line.
-import { renderThumbnails, type RenderedThumbnail, type RenderOptions } from '../images/render';
+import { loadLargeJpegEncoder, renderThumbnails, type RenderedThumbnail, type RenderOptions } from '../images/render';
 
 export type { RenderedThumbnail, RenderOptions };
 
@@ -69,6 +69,7 @@ async function warmUp(): Promise<void> {
       quality: 80,
       budget: { maxPixels: 64, maxBytes: 1_000_000 },
     });
+    await loadLargeJpegEncoder();
   } catch {
     // See above.
   }

@@ -1,96 +1,18 @@
-import { compilePackagedWasm } from '../codecs/wasm';
+import { hasEndMarker, instantiate, LibjpegError, TJPF_CMYK } from '../codecs/libjpeg-turbo-decoder';
 import { ImageTooLargeError, UnreadableImageError } from '../../errors';
 import { convertCmykToSrgb } from '../colour';
 import type { RgbaBitmap } from '../types';
 
 /**
- * 4-component JPEGs (CMYK, YCCK) through libjpeg-turbo compiled to WebAssembly (the .wasm of
- * @cwasm/jpeg-turbo, driven here through the TurboJPEG C API it exports). MozJPEG's build cannot output
+ * 4-component JPEGs (CMYK, YCCK) through libjpeg-turbo compiled to WebAssembly
+ * (codecs/libjpeg-turbo-decoder.ts). MozJPEG's build cannot output
  * anything but RGB(A) from them ("Unsupported color conversion request"), and jimp's JavaScript decoder
  * gives up at 512 MB; libjpeg-turbo outputs the four components as stored (YCCK already turned into
  * CMYK), which colour.ts then converts to sRGB with the embedded profile.
  */
 
-const TJPF_CMYK = 11;
 const TJCS_CMYK = 3;
 const TJCS_YCCK = 4;
-
-/** libjpeg gave up on the data (its error_exit longjmp()s; setjmp is not available in this build). */
-class LibjpegError extends Error {}
-
-let compiled: Promise<WebAssembly.Module> | undefined;
-
-function compile(): Promise<WebAssembly.Module> {
-  // Read from node_modules; serverless.yml packages the file with the function at the same path.
-  compiled ??= compilePackagedWasm('@cwasm/jpeg-turbo/jpeg-turbo.wasm');
-  compiled.catch(() => (compiled = undefined));
-  return compiled;
-}
-
-interface TurboJpeg {
-  memory: WebAssembly.Memory;
-  malloc(bytes: number): number;
-  free(pointer: number): void;
-  tjInitDecompress(): number;
-  tjDestroy(handle: number): number;
-  tjDecompressHeader3(
-    handle: number,
-    source: number,
-    size: number,
-    width: number,
-    height: number,
-    subsampling: number,
-    colourspace: number,
-  ): number;
-  tjDecompress2(
-    handle: number,
-    source: number,
-    size: number,
-    destination: number,
-    width: number,
-    pitch: number,
-    height: number,
-    pixelFormat: number,
-    flags: number,
-  ): number;
-}
-
-/**
- * A fresh instance per image: its memory (the size of the decoded image) goes with it instead of
- * staying with the container, and an instance that an error left mid-call is never reused.
- */
-async function instantiate(): Promise<TurboJpeg> {
-  // Filled in once instantiated; the imports below only run after that.
-  const host: { memory?: WebAssembly.Memory } = {};
-  const refuse = (name: string) => () => {
-    throw new Error(`libjpeg-turbo called ${name}, which this host does not provide`);
-  };
-  const instance = await WebAssembly.instantiate(await compile(), {
-    env: {
-      setjmp: () => 0,
-      longjmp: () => {
-        throw new LibjpegError();
-      },
-    },
-    // The only system calls the library makes: getenv() (for JPEGMEM) reads an empty environment.
-    wasi_snapshot_preview1: {
-      environ_sizes_get: (count: number, size: number) => {
-        const view = new DataView(host.memory!.buffer);
-        view.setUint32(count, 0, true);
-        view.setUint32(size, 0, true);
-        return 0;
-      },
-      environ_get: () => 0,
-      proc_exit: refuse('proc_exit'),
-      fd_close: refuse('fd_close'),
-      fd_seek: refuse('fd_seek'),
-      fd_write: refuse('fd_write'),
-    },
-  });
-  const exports = instance.exports as unknown as TurboJpeg;
-  host.memory = exports.memory;
-  return exports;
-}
 
 /**
  * From the frame header: whether the file is progressive (SOF2/6/10/14: libjpeg then holds a 16-bit
@@ -119,12 +41,6 @@ function frameOf(bytes: Buffer): { progressive: boolean; samplesPerPixel: number
     offset += 2 + bytes.readUInt16BE(offset + 2);
   }
   return { progressive: false, samplesPerPixel: 4 };
-}
-
-/** An EOI marker near the end: the entropy-coded data was not cut short. */
-function hasEndMarker(bytes: Buffer): boolean {
-  const tail = bytes.subarray(Math.max(0, bytes.length - 4096));
-  return tail.lastIndexOf(Buffer.from([0xff, 0xd9])) >= 0;
 }
 
 const mib = (bytes: number): string => `${Math.round(bytes / 2 ** 20).toLocaleString('en')} MiB`;

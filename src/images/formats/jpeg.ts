@@ -1,7 +1,8 @@
 import { UnreadableImageError } from '../../errors';
 import { estimateDecodeBytes } from '../budget';
+import { decodeScaledJpeg, TurboDecodeError } from '../codecs/libjpeg-turbo-decoder';
 import { decodeJpeg, JpegDecodeError } from '../codecs/mozjpeg';
-import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
+import type { DeclaredImage, DecodedImage, DecodeOptions, ImageFormat } from '../types';
 import { readJpegStructure } from './jpeg-structure';
 import { oncePerFile } from './per-file';
 
@@ -9,9 +10,31 @@ import { oncePerFile } from './per-file';
 const structureOf = oncePerFile(readJpegStructure);
 
 /**
+ * The largest reduction libjpeg's DCT scaling can make that leaves at least `atLeast` (1 when none can):
+ * 1/8, 1/4 or 1/2, each side rounded up as libjpeg does.
+ */
+export function scaleDenominator(
+  size: { width: number; height: number },
+  atLeast: DecodeOptions['atLeast'],
+): 1 | 2 | 4 | 8 {
+  if (!atLeast) return 1;
+  for (const denominator of [8, 4, 2] as const) {
+    if (
+      Math.ceil(size.width / denominator) >= atLeast.width &&
+      Math.ceil(size.height / denominator) >= atLeast.height
+    ) {
+      return denominator;
+    }
+  }
+  return 1;
+}
+
+/**
  * JPEG: baseline and progressive, grey, YCbCr at any chroma subsampling through MozJPEG (WebAssembly);
  * CMYK and YCCK (4 components, which MozJPEG cannot turn into RGB) through their own decoder and the
- * embedded CMYK profile. The EXIF orientation is applied by the render step, after shrinking.
+ * embedded CMYK profile. When the render needs only a fraction of the size, YCbCr and grey JPEGs are
+ * decoded reduced by libjpeg-turbo (DCT scaling). The EXIF orientation is applied by the render step,
+ * after shrinking.
  */
 export const jpegFormat: ImageFormat = {
   name: 'jpeg',
@@ -35,7 +58,7 @@ export const jpegFormat: ImageFormat = {
     };
   },
 
-  async decode(bytes, declared): Promise<DecodedImage> {
+  async decode(bytes, declared, options): Promise<DecodedImage> {
     const structure = structureOf(bytes);
     const colour = structure.iccProfile ? { iccProfile: structure.iccProfile } : {};
     if (structure.components === 4) {
@@ -48,6 +71,18 @@ export const jpegFormat: ImageFormat = {
         maxBytes: estimateDecodeBytes(declared),
       });
       return { bitmap, orientation: structure.orientation, hasAlpha: false };
+    }
+    const denominator = scaleDenominator(structure, options?.atLeast);
+    if (denominator > 1 && structure.precision === 8) {
+      // Shrink-on-load: libjpeg-turbo decodes straight to a reduced size.
+      try {
+        const bitmap = await decodeScaledJpeg(bytes, denominator);
+        const fullSize = { width: structure.width, height: structure.height };
+        return { bitmap, orientation: structure.orientation, hasAlpha: false, fullSize, ...colour };
+      } catch (error) {
+        if (!(error instanceof TurboDecodeError)) throw error;
+        throw new UnreadableImageError('corrupt-image', `the jpeg data cannot be decoded: ${error.message}`);
+      }
     }
     try {
       const bitmap = await decodeJpeg(bytes);

@@ -197,18 +197,23 @@ describe('EXIF orientation', () => {
     return Object.entries(named).sort(([, a], [, b]) => distance(a) - distance(b))[0]![0];
   }
 
-  // Displayed size and the colours of the displayed top-left and bottom-right corners.
+  // Displayed size and the colours of the displayed top-left and bottom-right corners; at full size (a
+  // 400x400 box) and from a JPEG decoded at 1/8 of its size (a 25x25 box).
   it.each([
-    [1, '200x100', 'RED', 'WHITE'],
-    [2, '200x100', 'GREEN', 'BLUE'],
-    [3, '200x100', 'WHITE', 'RED'],
-    [4, '200x100', 'BLUE', 'GREEN'],
-    [5, '100x200', 'RED', 'WHITE'],
-    [6, '100x200', 'BLUE', 'GREEN'],
-    [7, '100x200', 'WHITE', 'RED'],
-    [8, '100x200', 'GREEN', 'BLUE'],
-  ])('orientation %i comes out upright as %s', async (orientation, size, topLeft, bottomRight) => {
-    const [thumbnail] = await renderThumbnails(await quadrantJpeg(orientation), parseBoundingBoxes('400x400'), options);
+    [1, '400x400', '200x100', 'RED', 'WHITE'],
+    [2, '400x400', '200x100', 'GREEN', 'BLUE'],
+    [3, '400x400', '200x100', 'WHITE', 'RED'],
+    [4, '400x400', '200x100', 'BLUE', 'GREEN'],
+    [5, '400x400', '100x200', 'RED', 'WHITE'],
+    [6, '400x400', '100x200', 'BLUE', 'GREEN'],
+    [7, '400x400', '100x200', 'WHITE', 'RED'],
+    [8, '400x400', '100x200', 'GREEN', 'BLUE'],
+    [1, '25x25', '25x13', 'RED', 'WHITE'],
+    [3, '25x25', '25x13', 'WHITE', 'RED'],
+    [6, '25x25', '13x25', 'BLUE', 'GREEN'],
+    [7, '25x25', '13x25', 'WHITE', 'RED'],
+  ])('orientation %i in a %s box comes out upright as %s', async (orientation, box, size, topLeft, bottomRight) => {
+    const [thumbnail] = await renderThumbnails(await quadrantJpeg(orientation), parseBoundingBoxes(box), options);
     const image = await decode(thumbnail!.body);
     const { width, height } = image.bitmap;
     expect(`${width}x${height}`).toBe(size);

@@ -55,13 +55,15 @@ describe('createRenderWorker', () => {
 
   it('stops a render over its budget long before it would end, then renders the next image in a new worker', async () => {
     const big = await slowToRender();
-    const uninterrupted = await timed(() => renderThumbnails(big, boxes, options));
+    // A large thumbnail too: the render cannot decode the JPEG reduced, so it stays slow.
+    const largeBoxes = parseBoundingBoxes('75x75,4000x4000');
+    const uninterrupted = await timed(() => renderThumbnails(big, largeBoxes, options));
     expect(uninterrupted.result.status).toBe('fulfilled');
     worker = createRenderWorker({ budgetMs: 100, maxHeapMb: 256 });
     // A warm worker: its start-up is not part of any render's budget anyway.
     await worker.render(await makeJpeg(64, 64), boxes, options);
 
-    const stopped = await timed(() => worker.render(big, boxes, options));
+    const stopped = await timed(() => worker.render(big, largeBoxes, options));
 
     expect(stopped.result).toEqual({ status: 'rejected', reason: expect.any(RenderStoppedError) });
     const reason = (stopped.result as PromiseRejectedResult).reason as RenderStoppedError;

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { ImageTooLargeError, UnreadableImageError } from '../../../../src/errors';
-import { jpegFormat } from '../../../../src/images/formats/jpeg';
+import { jpegFormat, scaleDenominator } from '../../../../src/images/formats/jpeg';
 import { MAX_JPEG_SCANS, readJpegStructure } from '../../../../src/images/formats/jpeg-structure';
 import { scanFloodJpeg } from '../../../support/hostile-images';
 import { photoLikePixels, withExifOrientation } from '../../../support/sample-images';
@@ -117,5 +117,55 @@ describe('jpegFormat', () => {
   it('throws ImageTooLargeError, a permanent failure, for the scan flood', async () => {
     const flood = await scanFloodJpeg(MAX_JPEG_SCANS + 1);
     expect(() => jpegFormat.inspect(flood, budget)).toThrow(ImageTooLargeError);
+  });
+});
+
+describe('decoding reduced (DCT scaling, "shrink-on-load")', () => {
+  it('picks the largest of 1/8, 1/4 and 1/2 that leaves at least the size asked for, sides rounded up', () => {
+    const photo12mp = { width: 4240, height: 2832 };
+    expect(scaleDenominator(photo12mp, { width: 1078, height: 720 })).toBe(2);
+    expect(scaleDenominator(photo12mp, { width: 530, height: 354 })).toBe(8);
+    expect(scaleDenominator(photo12mp, { width: 531, height: 354 })).toBe(4);
+    expect(scaleDenominator({ width: 1224, height: 816 }, { width: 1080, height: 720 })).toBe(1);
+    expect(scaleDenominator({ width: 1001, height: 9 }, { width: 126, height: 2 })).toBe(8);
+    expect(scaleDenominator(photo12mp, undefined)).toBe(1);
+  });
+
+  it.each([
+    [{ width: 40, height: 30 }, [40, 30]],
+    [{ width: 41, height: 30 }, [80, 60]],
+    [{ width: 100, height: 61 }, [160, 120]],
+  ])('decodes a 320x240 JPEG asked for at least %j at %j, telling its full size', async (atLeast, [width, height]) => {
+    const source = await photo().jpeg({ quality: 95 }).toBuffer();
+    const decoded = await jpegFormat.decode(source, jpegFormat.inspect(source, budget), { atLeast });
+    expect([decoded.bitmap.width, decoded.bitmap.height]).toEqual([width, height]);
+    expect(decoded.fullSize).toEqual({ width: 320, height: 240 });
+    // Close to libvips' area average of the full image to the same size.
+    const reference = await photo()
+      .jpeg({ quality: 95 })
+      .toBuffer()
+      .then((jpeg) =>
+        sharp(jpeg).resize(width, height, { fit: 'fill', kernel: 'cubic' }).ensureAlpha().raw().toBuffer(),
+      );
+    let difference = 0;
+    for (let i = 0; i < reference.length; i++) difference += Math.abs(reference[i]! - decoded.bitmap.data[i]!);
+    expect(difference / reference.length).toBeLessThan(3);
+  });
+
+  it('decodes full size, without fullSize, when no reduction leaves enough', async () => {
+    const source = await photo().jpeg().toBuffer();
+    const decoded = await jpegFormat.decode(source, jpegFormat.inspect(source, budget), {
+      atLeast: { width: 161, height: 10 },
+    });
+    expect([decoded.bitmap.width, decoded.bitmap.height, decoded.fullSize]).toEqual([320, 240, undefined]);
+  });
+
+  it('calls a truncated JPEG corrupt when decoding it reduced too', async () => {
+    const truncated = (await photo().jpeg().toBuffer()).subarray(0, 3000);
+    const declared = jpegFormat.inspect(truncated, budget);
+    await expect(jpegFormat.decode(truncated, declared, { atLeast: { width: 40, height: 30 } })).rejects.toMatchObject({
+      name: 'UnreadableImageError',
+      code: 'corrupt-image',
+    });
   });
 });
