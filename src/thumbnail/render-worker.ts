@@ -2,8 +2,17 @@ import { isMainThread, parentPort, Worker, workerData, type MessagePort } from '
 import { ImageTooLargeError, PermanentFailure, RenderStoppedError, UnreadableImageError } from '../errors';
 import type { RenderLimits } from './settings';
 import type { BoundingBox } from './sizes';
-// The one import of the render step (decode, resize, encode): swapping the decode layer changes this line.
-import { loadLargeJpegEncoder, renderThumbnails, type RenderedThumbnail, type RenderOptions } from '../images/render';
+import type { RenderedThumbnail, RenderOptions } from '../images/render';
+
+/**
+ * The one import of the render step (decode, resize, encode): swapping the decode layer changes this line.
+ * Loaded in the worker only, when it starts: the function's own thread, which just posts images to the
+ * worker, never loads the codecs' JavaScript, and its cold start does not pay for it.
+ */
+// require, not import(): the worker also runs this file from source through tsx's require hook (tests),
+// where import() would go to Node's own ESM loader, which cannot resolve a TypeScript path.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadRenderStep = async () => require('../images/render') as typeof import('../images/render');
 
 export type { RenderedThumbnail, RenderOptions };
 
@@ -62,7 +71,7 @@ const WARM_UP_JPEG =
  * Compiling the WebAssembly codecs is start-up, not a render: done before `ready`, it is charged to no
  * image's budget. Best effort: a failure here shows again, with its real cause, on the first render.
  */
-async function warmUp(): Promise<void> {
+async function warmUp({ loadLargeJpegEncoder, renderThumbnails }: RenderStep): Promise<void> {
   try {
     await renderThumbnails(Buffer.from(WARM_UP_JPEG, 'base64'), [{ width: 4, height: 4, label: '4x4' }], {
       outputFormat: 'jpeg',
@@ -75,8 +84,12 @@ async function warmUp(): Promise<void> {
   }
 }
 
+type RenderStep = Awaited<ReturnType<typeof loadRenderStep>>;
+
 async function serveRenders(port: MessagePort): Promise<void> {
-  await warmUp();
+  const renderStep = await loadRenderStep();
+  const { renderThumbnails } = renderStep;
+  await warmUp(renderStep);
   port.on('message', async ({ id, source, boxes, options }: RenderRequest) => {
     try {
       const thumbnails = await renderThumbnails(
