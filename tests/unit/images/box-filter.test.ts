@@ -23,6 +23,31 @@ describe('shrinkByBoxFilter (a box filter: each output pixel the mean of a whole
     expect([...reduced.data]).toEqual([15, 240, 7, 255, 102, 153, 7, 255]);
   });
 
+  // Up to 11, two channels are summed per 32-bit word; above, one at a time: both the exact rounded mean.
+  it.each([2, 3, 11, 12])('gives the exact rounded mean of every channel with a factor of %i', (factor) => {
+    let seed = factor;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % 256;
+    const source = bitmap(factor * 3 + 1, factor * 2, () => [random(), random(), random(), random()]);
+
+    const reduced = shrinkByBoxFilter(source, factor);
+
+    expect([reduced.width, reduced.height]).toEqual([3, 2]);
+    for (let y = 0; y < 2; y++) {
+      for (let x = 0; x < 3; x++) {
+        for (let c = 0; c < 4; c++) {
+          let sum = 0;
+          for (let dy = 0; dy < factor; dy++) {
+            for (let dx = 0; dx < factor; dx++)
+              sum += source.data[((y * factor + dy) * source.width + x * factor + dx) * 4 + c]!;
+          }
+          expect(reduced.data[(y * 3 + x) * 4 + c]).toBe(
+            Math.floor((sum + ((factor * factor) >> 1)) / (factor * factor)),
+          );
+        }
+      }
+    }
+  });
+
   it('drops edge pixels that do not fill a whole block', () => {
     const reduced = shrinkByBoxFilter(
       bitmap(7, 5, () => [9, 9, 9, 9]),
