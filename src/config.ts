@@ -46,6 +46,13 @@ export const DEFAULT_INVOCATION_HEADROOM_MS = 10_000;
 /** The bus thumbnail events go to when EVENT_BUS_NAME is unset: the account's default bus. */
 export const DEFAULT_EVENT_BUS_NAME = 'default';
 /**
+ * Presigned links in the notify function's e-mails are requested for this long (1 hour). They stop
+ * working earlier if the function's role credentials that signed them expire first.
+ */
+export const DEFAULT_NOTIFY_LINK_EXPIRY_SECONDS = 3_600;
+/** SigV4 presigned URLs last at most 7 days. */
+export const MAX_NOTIFY_LINK_EXPIRY_SECONDS = 7 * 24 * 3_600;
+/**
  * A redrive starts no batch after this long: `sls invoke` gives up on its socket after 120 s and invokes
  * again, so a run returns its summary ("run it again") well before that (function timeout: 110 s).
  */
@@ -160,5 +167,24 @@ export function loadRedriveConfig(env: Env = process.env): RedriveConfig {
       maxSamples: REDRIVE_MAX_SAMPLES,
       waitTimeSeconds: REDRIVE_WAIT_TIME_SECONDS,
     },
+  };
+}
+
+export interface NotifyConfig {
+  /** The SNS topic the notifyEmail address is subscribed to. */
+  readonly topicArn: string;
+  readonly linkExpirySeconds: number;
+}
+
+export function loadNotifyConfig(env: Env = process.env): NotifyConfig {
+  return {
+    topicArn: required(env, 'NOTIFY_TOPIC_ARN'),
+    linkExpirySeconds: integer(
+      env,
+      'NOTIFY_LINK_EXPIRY_SECONDS',
+      DEFAULT_NOTIFY_LINK_EXPIRY_SECONDS,
+      1,
+      MAX_NOTIFY_LINK_EXPIRY_SECONDS,
+    ),
   };
 }

@@ -1,5 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
 /**
@@ -60,4 +61,9 @@ export function createSqsClient({ longestPollSeconds = SQS_LONGEST_POLL_SECONDS 
 /** For the thumbnail events (src/aws/event-bus.ts): one PutEvents per object, answered in milliseconds. */
 export function createEventBridgeClient(): EventBridgeClient {
   return new EventBridgeClient({ requestHandler: timeouts(RESPONSE_TIMEOUT_MS) });
+}
+
+/** For the notify function's one Publish per upload. */
+export function createSnsClient(): SNSClient {
+  return new SNSClient({ requestHandler: timeouts(RESPONSE_TIMEOUT_MS) });
 }

@@ -47,9 +47,17 @@ export interface ThumbnailsFailedDetail extends Partial<SourceObject> {
   readonly messageId: string;
 }
 
-export type ThumbnailEvent =
-  | { readonly detailType: typeof THUMBNAILS_CREATED; readonly detail: ThumbnailsCreatedDetail }
-  | { readonly detailType: typeof THUMBNAILS_FAILED; readonly detail: ThumbnailsFailedDetail };
+export interface ThumbnailsCreatedEvent {
+  readonly detailType: typeof THUMBNAILS_CREATED;
+  readonly detail: ThumbnailsCreatedDetail;
+}
+
+export interface ThumbnailsFailedEvent {
+  readonly detailType: typeof THUMBNAILS_FAILED;
+  readonly detail: ThumbnailsFailedDetail;
+}
+
+export type ThumbnailEvent = ThumbnailsCreatedEvent | ThumbnailsFailedEvent;
 
 /** Where events go: EventBridge in the functions (src/aws/event-bus.ts), a recorder in tests. */
 export interface EventPublisher {
@@ -70,7 +78,7 @@ export function thumbnailsCreated(
   source: S3ObjectRef,
   thumbnails: readonly CreatedThumbnail[],
   durationMs: number,
-): ThumbnailEvent {
+): ThumbnailsCreatedEvent {
   return { detailType: THUMBNAILS_CREATED, detail: { ...sourceFields(source), thumbnails, durationMs } };
 }
 
@@ -79,7 +87,7 @@ export function thumbnailsFailed(
   objects: readonly S3ObjectRef[],
   failure: { readonly code: string; readonly reason: string },
   messageId: string,
-): ThumbnailEvent[] {
+): ThumbnailsFailedEvent[] {
   const fields = { failureCode: failure.code, reason: failure.reason.slice(0, MAX_REASON_LENGTH), messageId };
   const details = objects.length === 0 ? [fields] : objects.map((object) => ({ ...sourceFields(object), ...fields }));
   return details.map((detail) => ({ detailType: THUMBNAILS_FAILED, detail }));

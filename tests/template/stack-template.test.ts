@@ -29,7 +29,11 @@ const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.T
 describe('the packaged CloudFormation template', () => {
   it('runs both functions on a Node.js runtime AWS accepts for new functions', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions.map(([name]) => name).sort()).toEqual(['RedriveLambdaFunction', 'ThumbnailLambdaFunction']);
+    expect(functions.map(([name]) => name).sort()).toEqual([
+      'NotifyLambdaFunction',
+      'RedriveLambdaFunction',
+      'ThumbnailLambdaFunction',
+    ]);
     for (const [, fn] of functions) expect(fn.Properties.Runtime).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
   });
 
@@ -152,7 +156,11 @@ describe('the packaged CloudFormation template', () => {
     });
     expect(resource('RedriveLambdaFunction').Properties.Role).toEqual({ 'Fn::GetAtt': ['RedriveFunctionRole', 'Arn'] });
     const roles = ofType('AWS::IAM::Role');
-    expect(roles.map(([name]) => name).sort()).toEqual(['RedriveFunctionRole', 'ThumbnailFunctionRole']);
+    expect(roles.map(([name]) => name).sort()).toEqual([
+      'NotifyFunctionRole',
+      'RedriveFunctionRole',
+      'ThumbnailFunctionRole',
+    ]);
     for (const [, role] of roles) {
       for (const policy of role.Properties.Policies) {
         for (const statement of policy.PolicyDocument.Statement) {
@@ -265,7 +273,9 @@ describe('the packaged CloudFormation template', () => {
         for (const name of ['AlarmTopic', 'AlarmTopicKey', 'AlarmTopicPolicy']) {
           expect(resource(name).Condition).toBe('HasAlarmEmail');
         }
-        expect(ofType('AWS::SNS::Subscription').length + ofType('AWS::SNS::Topic').length).toBe(1);
+        // The other topic is notifyEmail's (tests/template/notify.test.ts).
+        expect(ofType('AWS::SNS::Subscription')).toEqual([]);
+        expect(ofType('AWS::SNS::Topic').map(([name]) => name)).toEqual(['AlarmTopic', 'NotifyTopic']);
         expect(resource('AlarmTopic').Properties.Subscription).toEqual([{ Protocol: 'email', Endpoint: '' }]);
       });
 

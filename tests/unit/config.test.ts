@@ -1,4 +1,4 @@
-import { ConfigError, loadRedriveConfig, loadThumbnailConfig } from '../../src/config';
+import { ConfigError, loadNotifyConfig, loadRedriveConfig, loadThumbnailConfig } from '../../src/config';
 
 const queues = { IMAGES_QUEUE_URL: 'q', DEAD_LETTER_QUEUE_URL: 'd' };
 
@@ -75,6 +75,19 @@ describe('loadThumbnailConfig', () => {
   ])('names the variable that is wrong in %j', (env, message) => {
     expect(() => loadThumbnailConfig(env)).toThrow(ConfigError);
     expect(() => loadThumbnailConfig(env)).toThrow(message);
+  });
+});
+
+describe('loadNotifyConfig', () => {
+  it('needs the topic, and requests links for an hour unless told otherwise, at most 7 days', () => {
+    expect(() => loadNotifyConfig({})).toThrow('NOTIFY_TOPIC_ARN must be set');
+    expect(loadNotifyConfig({ NOTIFY_TOPIC_ARN: 't' })).toEqual({ topicArn: 't', linkExpirySeconds: 3600 });
+    expect(loadNotifyConfig({ NOTIFY_TOPIC_ARN: 't', NOTIFY_LINK_EXPIRY_SECONDS: '604800' }).linkExpirySeconds).toBe(
+      604800,
+    );
+    expect(() => loadNotifyConfig({ NOTIFY_TOPIC_ARN: 't', NOTIFY_LINK_EXPIRY_SECONDS: '604801' })).toThrow(
+      'NOTIFY_LINK_EXPIRY_SECONDS must be a whole number from 1 to 604800',
+    );
   });
 });
 
