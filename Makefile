@@ -72,7 +72,8 @@ test-load: install ## Opt-in load test: 2000 uploads, 10% hostile, 5% of S3 requ
 
 test: lint typecheck test-unit test-template test-functional ## Everything CI runs
 
-bench: install ## Benchmark the image transform against naive jimp and sharp (BENCH_ARGS='--runs 9')
+# Packages first (build): the bench measures the packaged thumbnail function's size and cold start too.
+bench: build ## Benchmark the transform against naive jimp and sharp, the package's cold start and cost (BENCH_ARGS='--runs 9')
 	scripts/python-venv.sh requirements-bench.txt .venv-bench
 	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true npx --no-install tsx scripts/bench/index.ts $(BENCH_ARGS)
 

@@ -7,6 +7,7 @@ import type { BoundingBox, Dimensions } from '../../src/thumbnail/sizes';
 import { fitInside } from '../../src/thumbnail/sizes';
 import { DEFAULT_MAX_IMAGE_PIXELS, DEFAULT_THUMBNAIL_QUALITY, loadThumbnailConfig } from '../../src/config';
 import type { InputFormat } from './inputs';
+import type { RenderOptions } from '../../src/images/render';
 
 export const CONTENDER_NAMES = ['naive-jimp', 'pipeline', 'sharp'] as const;
 export type ContenderName = (typeof CONTENDER_NAMES)[number];
@@ -50,20 +51,27 @@ async function naiveJimp(): Promise<Contender> {
   };
 }
 
-/** The project's own transform, exactly as the Lambda calls it. */
-async function pipeline(): Promise<Contender> {
-  const { renderThumbnails } = await import('../../src/images/render');
-  // The deployed defaults: output format, quality and the decode budget of a 1024 MB function.
-  const settings = loadThumbnailConfig({
-    THUMBNAILS_BUCKET: 'bench',
-    IMAGES_QUEUE_URL: 'q',
-    DEAD_LETTER_QUEUE_URL: 'd',
-  });
-  const options = {
+/** The environment the thumbnail function's configuration needs, with placeholder names. */
+export const PIPELINE_ENVIRONMENT = {
+  THUMBNAILS_BUCKET: 'bench',
+  IMAGES_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/bench-images',
+  DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/bench-dead-letters',
+};
+
+/** The deployed defaults: output format, quality and the decode budget of a 1024 MB function. */
+export function pipelineOptions(): RenderOptions {
+  const settings = loadThumbnailConfig(PIPELINE_ENVIRONMENT);
+  return {
     outputFormat: settings.outputFormat,
     quality: settings.quality,
     budget: { maxPixels: DEFAULT_MAX_IMAGE_PIXELS, maxBytes: settings.maxDecodeBytes },
   };
+}
+
+/** The project's own transform, exactly as the Lambda calls it. */
+async function pipeline(): Promise<Contender> {
+  const { renderThumbnails } = await import('../../src/images/render');
+  const options = pipelineOptions();
   return async (source, boxes) => {
     const rendered = await renderThumbnails(source, boxes, options);
     return rendered.map(({ box, width, height, body }) => ({ label: box.label, width, height, body }));

@@ -20,6 +20,12 @@
  *   cannot read the input (HEIC), the comparison is with sharp's thumbnails of the lossless PNG the input
  *   was encoded from, and the dimensions planned from that PNG.
  * - Ratios come from the same run: speedup = naive-jimp median / median, vs sharp = median / sharp median.
+ * - Cost (cost.ts): each pipeline median as Lambda compute per 1,000 images on arm64 at the memory
+ *   serverless.yml gives the thumbnail function (its share of a vCPU), beside the S3, SQS and Lambda
+ *   request costs per 1,000 images; prices and region are constants in cost.ts.
+ * - The package and its cold start (cold-start.ts): the size of .serverless/thumbnail.zip (its code
+ *   apart from its WebAssembly), then --cold-starts fresh processes that require the packaged handler,
+ *   start its render worker and render the 1 MP JPEG (first render against later ones in the same worker).
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -28,16 +34,20 @@ import { parseArgs, promisify } from 'node:util';
 import sharp from 'sharp';
 import { DEFAULT_THUMBNAIL_SIZES } from '../../src/config';
 import { parseBoundingBoxes } from '../../src/thumbnail/sizes';
+import { measureColdStarts, preparePackage, type BundleSize, type ColdStart } from './cold-start';
 import {
   CONTENDER_NAMES,
   JPEG_QUALITY,
   loadContender,
+  PIPELINE_ENVIRONMENT,
+  pipelineOptions,
   READS,
   type Contender,
   type ContenderName,
   type Thumbnail,
 } from './contenders';
 import { INPUTS, prepareInput, ROOT, warmUpSpec, type PreparedInput } from './inputs';
+import { costPerThousand, PRICES, thumbnailFunctionSettings, type CostPerThousand } from './cost';
 import { checkQuality, describeSource, MAX_PLAUSIBLE_MAD, type QualityReport } from './quality';
 import { describeMachine, errorMessage, machine, median, printTable, writeReport } from './report';
 import type { ChildReport } from './rss-child';
@@ -49,6 +59,8 @@ const USAGE = `usage: npx tsx scripts/bench/index.ts [options]
   --inputs LIST         ${INPUTS.map((input) => input.name).join(',')} (default all)
   --contenders LIST     ${CONTENDER_NAMES.join(',')} (default all)
   --sizes LIST          boxes, WIDTHxHEIGHT comma-separated (default ${DEFAULT_SIZES})
+  --cold-starts N       fresh processes loading the packaged function (.serverless/thumbnail.zip)
+                        and rendering the 1 MP JPEG; 0 for none (default 5)
   --json PATH           where to write the results (default bench-results/latest.json,
                         bench-results/e2e-latest.json with --e2e)
   --e2e                 measure the deployed local stack end to end instead (needs AWS_ENDPOINT_URL etc.)
@@ -76,6 +88,7 @@ function parseCli() {
   const { values } = parseArgs({
     options: {
       runs: { type: 'string' },
+      'cold-starts': { type: 'string' },
       inputs: { type: 'string' },
       contenders: { type: 'string' },
       sizes: { type: 'string' },
@@ -89,13 +102,16 @@ function parseCli() {
   });
   const e2eOnly = (['count', 'concurrency', 'timeout'] as const).filter((name) => values[name] !== undefined);
   if (!values.e2e && e2eOnly.length > 0) throw new Error(`--${e2eOnly[0]} only applies with --e2e`);
-  const benchOnly = (['runs', 'inputs', 'contenders', 'sizes'] as const).filter((name) => values[name] !== undefined);
+  const benchOnly = (['runs', 'cold-starts', 'inputs', 'contenders', 'sizes'] as const).filter(
+    (name) => values[name] !== undefined,
+  );
   if (values.e2e && benchOnly.length > 0) throw new Error(`--${benchOnly[0]} does not apply with --e2e`);
   const inputNames = INPUTS.map((input) => input.name);
   return {
     help: values.help,
     e2e: values.e2e,
     runs: positiveInt('runs', values.runs, 5),
+    coldStarts: values['cold-starts'] === '0' ? 0 : positiveInt('cold-starts', values['cold-starts'], 5),
     inputs: pickList('inputs', values.inputs, inputNames).map((name) => INPUTS.find((input) => input.name === name)!),
     contenders: pickList('contenders', values.contenders, CONTENDER_NAMES),
     sizes: values.sizes ?? DEFAULT_SIZES,
@@ -142,6 +158,8 @@ interface ContenderResult {
   maxRssKiB?: number;
   speedupVsNaive?: number;
   vsSharp?: number;
+  /** Pipeline only: dollars per 1,000 such images on the configured Lambda (see cost.ts). */
+  costPerThousand?: CostPerThousand;
   maxMadVsSharp?: number;
   error?: string;
 }
@@ -229,6 +247,9 @@ async function benchInput(
   const sharpMs = results.get('sharp')?.medianMs;
   for (const result of results.values()) {
     if (result.medianMs === undefined) continue;
+    if (result.name === 'pipeline') {
+      result.costPerThousand = costPerThousand(result.medianMs, options.boxes.length, thumbnailFunctionSettings());
+    }
     if (naive !== undefined) result.speedupVsNaive = naive / result.medianMs;
     if (sharpMs !== undefined) result.vsSharp = result.medianMs / sharpMs;
     result.maxMadVsSharp = quality.maxMadVsSharp[result.name];
@@ -250,14 +271,23 @@ async function benchInput(
   };
 }
 
-function printResults(results: InputResult[]): void {
+/** The cold start and the package, measured once per run. */
+interface PackageResult {
+  readonly size: BundleSize;
+  readonly coldStart?: ColdStart;
+  readonly error?: string;
+}
+
+const dollars = (value: number | undefined) => (value === undefined ? '-' : `$${value.toFixed(4)}`);
+
+function printResults(results: InputResult[], packaged: PackageResult | undefined): void {
   const fixed = (value: number | undefined, digits: number, suffix = '') =>
     value === undefined ? '-' : `${value.toFixed(digits)}${suffix}`;
   const rows: string[][] = [];
   for (const { input, contenders, quality, madBaseline } of results) {
     for (const c of contenders) {
       if (c.notApplicable) {
-        rows.push([input.name, c.name, 'n/a', '-', '-', '-', '-', '-', '-', '-']);
+        rows.push([input.name, c.name, 'n/a', '-', '-', '-', '-', '-', '-', '-', '-']);
         continue;
       }
       rows.push([
@@ -275,19 +305,70 @@ function printResults(results: InputResult[]): void {
           : quality.failures.some((failure) => failure.startsWith(`${c.name} `))
             ? 'FAIL'
             : 'ok',
+        dollars(c.costPerThousand?.lambdaCompute),
       ]);
     }
   }
+  const requests = results.flatMap((r) => r.contenders).find((c) => c.costPerThousand)?.costPerThousand;
+  if (requests) {
+    const perImage = requests.lambdaRequests + requests.s3Requests + requests.sqsRequests;
+    rows.push(['requests', 'S3 GET + PUTs, SQS, Lambda', '-', '-', '-', '-', '-', '-', '-', '-', dollars(perImage)]);
+  }
+  if (packaged) {
+    const { size, coldStart } = packaged;
+    const kib = (bytes: number) => (bytes / 1024).toFixed(0);
+    rows.push([
+      'package',
+      `thumbnail.zip (code ${kib(size.otherZippedBytes)} + wasm ${kib(size.wasmZippedBytes)} KiB)`,
+      '-',
+      '-',
+      kib(size.zipBytes),
+      '-',
+      '-',
+      '-',
+      '-',
+      size.otherZippedBytes <= 1024 * 1024 ? 'ok' : 'over 1 MiB',
+      '-',
+    ]);
+    if (coldStart) {
+      const cold = (label: string, ms: number, check = '-', ratio = '-') =>
+        rows.push(['cold start', label, ms.toFixed(0), '-', '-', '-', '-', ratio, '-', check, '-']);
+      cold('load handler module', coldStart.moduleLoadMs, coldStart.moduleLoadMs <= 50 ? 'ok' : 'over 50');
+      cold('render worker ready', coldStart.workerReadyMs);
+      const ratio = coldStart.firstRenderMs / coldStart.warmRenderMs;
+      cold('first 1mp render', coldStart.firstRenderMs, ratio <= 3 ? 'ok' : 'over 3x', `${ratio.toFixed(1)}x warm`);
+      cold('warm 1mp render, same worker', coldStart.warmRenderMs);
+    }
+  }
   printTable(
-    ['input', 'contender', 'median ms', 'min–max ms', 'out KiB', 'peak RSS MiB', 'speedup', '× sharp', 'MAD', 'check'],
+    [
+      'input',
+      'contender',
+      'median ms',
+      'min–max ms',
+      'out KiB',
+      'peak RSS MiB',
+      'speedup',
+      '× sharp',
+      'MAD',
+      'check',
+      'Lambda $/1k',
+    ],
     rows,
     2,
   );
+  const { memoryMb, batchSize } = thumbnailFunctionSettings();
   console.log(
     '\nspeedup = naive-jimp median / median; × sharp = median / sharp median; MAD = largest over the sizes of the' +
       '\nmean absolute difference from sharp per channel (0-255); check = thumbnails exactly the planned size' +
       `\nand MAD at most ${MAX_PLAUSIBLE_MAD};` +
-      ' n/a = the contender does not read the format (not run, not a failure).',
+      ' n/a = the contender does not read the format (not run, not a failure).' +
+      `\nLambda $/1k = render compute per 1,000 images on arm64 at ${memoryMb} MB (${((memoryMb / 1769) * 100).toFixed(0)}% of a vCPU),` +
+      ` ${PRICES.region} prices (scripts/bench/cost.ts),` +
+      "\n  from this machine's milliseconds; requests = per 1,000 images: 1 S3 GET and a PUT per size," +
+      ` SQS send + receive/delete per batch of ${batchSize}, one invocation per batch.` +
+      '\ncold start = fresh processes running the packaged function (.serverless/thumbnail.zip) with source maps on:' +
+      '\n  requiring the handler, starting its render worker, its first render; medians over the processes.',
   );
   if (results.some((r) => r.madBaseline === 'sharp-of-source-png')) {
     console.log(
@@ -300,6 +381,41 @@ function printResults(results: InputResult[]): void {
   }
   for (const { input, quality } of results) {
     for (const failure of quality.failures) console.log(`FAIL ${input.name} ${failure}`);
+  }
+  if (packaged?.error) console.log(`FAILED cold start: ${packaged.error}`);
+}
+
+/** The package's size and, with --cold-starts, fresh processes loading it and rendering the 1 MP JPEG. */
+async function measurePackage(options: Options): Promise<PackageResult | undefined> {
+  if (options.coldStarts === 0) return undefined;
+  let prepared: Awaited<ReturnType<typeof preparePackage>>;
+  try {
+    prepared = await preparePackage();
+  } catch (error) {
+    return {
+      size: { zipBytes: 0, wasmZippedBytes: 0, otherZippedBytes: 0, handlerBytes: 0 },
+      error: errorMessage(error),
+    };
+  }
+  try {
+    const input = await prepareInput(INPUTS.find((spec) => spec.name === '1mp')!);
+    const environment = {
+      ...PIPELINE_ENVIRONMENT,
+      AWS_REGION: PRICES.region,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+    const coldStart = await measureColdStarts(
+      prepared.directory,
+      input.path,
+      options.boxes,
+      pipelineOptions(),
+      environment,
+      options.coldStarts,
+    );
+    console.error(`  cold starts: ${coldStart.runs.map((run) => JSON.stringify(run)).join('\n    ')}`);
+    return { size: prepared.size, coldStart };
+  } catch (error) {
+    return { size: prepared.size, error: errorMessage(error) };
   }
 }
 
@@ -338,10 +454,11 @@ async function bench(options: Options): Promise<boolean> {
 
   const results: InputResult[] = [];
   for (const input of inputs) results.push(await benchInput(input, contenders, options));
+  const packaged = await measurePackage(options);
   const totalSeconds = (performance.now() - started) / 1000;
 
   console.log('');
-  printResults(results);
+  printResults(results, packaged);
   console.log(`\nTotal ${totalSeconds.toFixed(0)} s`);
   await writeReport(options.json, {
     mode: 'bench',
@@ -350,8 +467,12 @@ async function bench(options: Options): Promise<boolean> {
     peakRss: { source: baseline.peakRssSource, baselineKiB: baseline.peakRssKiB },
     totalSeconds,
     results,
+    lambda: { ...thumbnailFunctionSettings(), prices: PRICES },
+    package: packaged,
   });
-  return results.every((r) => r.quality.failures.length === 0 && r.contenders.every((c) => !c.error));
+  return (
+    results.every((r) => r.quality.failures.length === 0 && r.contenders.every((c) => !c.error)) && !packaged?.error
+  );
 }
 
 async function main(): Promise<void> {

@@ -32,7 +32,7 @@ export interface RenderWorker {
 }
 
 /** Marks the thread started by createRenderWorker, whichever file it runs (source or Lambda bundle). */
-const WORKER_ROLE = 'thumbnail-render-worker';
+export const WORKER_ROLE = 'thumbnail-render-worker';
 /** A worker that has not loaded its code by then is broken; the record is retried. */
 const STARTUP_TIMEOUT_MS = 30_000;
 
