@@ -81,6 +81,18 @@ function wanted(names: readonly string[] | undefined, name: string): boolean {
   );
 }
 
+export interface FakeSqsOptions {
+  /**
+   * For code that runs on timers (the worker's heartbeats): the clock is Date.now() (which jest's fake
+   * timers move; setting `state.now` shifts it), and a long poll that finds nothing waits on a timer, as
+   * SQS does, until a message becomes visible or its WaitTimeSeconds pass, instead of moving the clock.
+   */
+  readonly onTimers?: boolean;
+}
+
+/** How often a waiting long poll looks for a visible message again (timer mode). */
+const LONG_POLL_LOOK_MS = 50;
+
 /**
  * An in-memory model of the SQS calls the functions use, behind aws-sdk-client-mock, so tests assert what
  * ends up in which queue rather than which calls were made. Visibility works as in SQS, on a clock the
@@ -89,7 +101,7 @@ function wanted(names: readonly string[] | undefined, name: string): boolean {
  * ones stale; at most 10 messages a receive; attributes only when asked for by name. SQS promises no
  * order; the fake returns the messages visible longest first (one made visible again goes to the back).
  */
-export function fakeSqs(initial: Record<string, FakeMessage[]>) {
+export function fakeSqs(initial: Record<string, FakeMessage[]>, { onTimers = false }: FakeSqsOptions = {}) {
   const sqs = mockClient(SQSClient);
   const state: FakeQueues = {
     queues: new Map(Object.entries(initial).map(([url, messages]) => [url, messages.map((m) => ({ ...m }))])),
@@ -102,6 +114,13 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
     changeVisibilityError: undefined,
     echoSendsTo: undefined,
   };
+  if (onTimers) {
+    let offsetMs = 0;
+    Object.defineProperty(state, 'now', {
+      get: () => Date.now() + offsetMs,
+      set: (value: number) => (offsetMs = value - Date.now()),
+    });
+  }
   const queue = (url: string | undefined) => {
     if (!url || !state.queues.has(url)) throw sqsError('AWS.SimpleQueueService.NonExistentQueue', `${url}`);
     return state.queues.get(url)!;
@@ -145,14 +164,21 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
     }
     const hold = input.VisibilityTimeout ?? DEFAULT_VISIBILITY_SECONDS;
     checkVisibility(hold);
-    const visible = source
-      .map((message, position) => ({ message, position }))
-      .filter(({ message }) => !inFlight(message))
-      .sort((a, b) => (a.message.invisibleUntil ?? 0) - (b.message.invisibleUntil ?? 0) || a.position - b.position)
-      .slice(0, max)
-      .map(({ message }) => message);
-    // A long poll that finds nothing waits it out.
-    if (visible.length === 0) state.now += (input.WaitTimeSeconds ?? 0) * 1_000;
+    const lookForVisible = () =>
+      source
+        .map((message, position) => ({ message, position }))
+        .filter(({ message }) => !inFlight(message))
+        .sort((a, b) => (a.message.invisibleUntil ?? 0) - (b.message.invisibleUntil ?? 0) || a.position - b.position)
+        .slice(0, max)
+        .map(({ message }) => message);
+    let visible = lookForVisible();
+    // A long poll that finds nothing waits it out (on timers: until a message becomes visible).
+    const waitMs = (input.WaitTimeSeconds ?? 0) * 1_000;
+    if (visible.length === 0 && !onTimers) state.now += waitMs;
+    for (const until = state.now + waitMs; onTimers && visible.length === 0 && state.now < until;) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(LONG_POLL_LOOK_MS, until - state.now)));
+      visible = lookForVisible();
+    }
     const systemNames = input.MessageSystemAttributeNames ?? input.AttributeNames;
     const messages: Message[] = visible.map((message) => {
       message.receiveCount = (message.receiveCount ?? 0) + 1;
@@ -301,7 +327,32 @@ export function fakeSqs(initial: Record<string, FakeMessage[]>) {
   /** Messages of `url` nobody holds right now. */
   const visible = (url: string) => queue(url).filter((message) => !inFlight(message));
 
-  return { client: new SQSClient({ region: 'us-east-1' }), state, mock: sqs, clock, visible };
+  return { client: abortable(new SQSClient({ region: 'us-east-1' })), state, mock: sqs, clock, visible };
+}
+
+/**
+ * As the SDK does, a call whose `abortSignal` fires rejects at once with an AbortError, whatever SQS did
+ * with the request meanwhile (an aborted long poll may still have received, and hidden, messages).
+ */
+function abortable(client: SQSClient): SQSClient {
+  const send = client.send.bind(client) as (
+    command: unknown,
+    options?: { abortSignal?: AbortSignal },
+  ) => Promise<unknown>;
+  const sendAbortably = (command: unknown, options?: { abortSignal?: AbortSignal }) => {
+    const signal = options?.abortSignal;
+    if (!signal) return send(command, options);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      send(command, options)
+        .then(resolve, reject)
+        .finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  };
+  client.send = sendAbortably as SQSClient['send'];
+  return client;
 }
 
 export function messages(count: number, prefix = 'm'): FakeMessage[] {
