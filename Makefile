@@ -81,7 +81,7 @@ bench-e2e: deploy-local ## Benchmark the deployed local stack: N uploads -> thum
 	$(LOCAL_ENV) AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true npx --no-install tsx scripts/bench/index.ts --e2e $(BENCH_ARGS)
 
 clean: ## Remove build output, the venv and local emulator state
-	rm -rf .serverless .esbuild .venv .venv-checkov .venv-bench .local out coverage .bench-cache bench-results
+	rm -rf .serverless .esbuild .ffmpeg .ffmpeg-packages .venv .venv-checkov .venv-bench .local out coverage .bench-cache bench-results
 
 deploy: install ## Deploy to AWS: make deploy STAGE=prod REGION=eu-west-1
 	$(SLS) deploy --stage $(STAGE) --region $(REGION)

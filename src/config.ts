@@ -1,8 +1,10 @@
+import { resolve } from 'node:path';
 import type { RedriveLimits } from './redrive/types';
 import type { RenderLimits, RetryPolicy, ThumbnailSettings } from './thumbnail/settings';
 import { isOutputFormatSetting, OUTPUT_FORMATS } from './images/output-formats';
 import type { OutputFormatSetting } from './images/types';
-import { parseBoundingBoxes } from './thumbnail/sizes';
+import { parseBoundingBoxes, type BoundingBox } from './thumbnail/sizes';
+import type { VideoSettings } from './video/settings';
 
 /** The environment is missing a setting or holds one that makes no sense; names the variable. */
 export class ConfigError extends Error {
@@ -45,6 +47,21 @@ export const DEFAULT_RENDER_WORKER_MAX_HEAP_MB = 256;
 export const DEFAULT_INVOCATION_HEADROOM_MS = 10_000;
 /** The bus thumbnail events go to when EVENT_BUS_NAME is unset: the account's default bus. */
 export const DEFAULT_EVENT_BUS_NAME = 'default';
+/** Videos longer than 2 hours are refused (`video-too-long`) before any frame is decoded. */
+export const DEFAULT_MAX_VIDEO_SECONDS = 7_200;
+/** DCI 4K (4096x2160): larger frames are refused (`video-resolution-too-high`) before any is decoded. */
+export const DEFAULT_MAX_VIDEO_FRAME_PIXELS = 4096 * 2160;
+/** Frames of a video's storyboard, evenly spaced over its duration, each also stored under <key>/frames/. */
+export const DEFAULT_VIDEO_FRAME_COUNT = 16;
+/** Each stored frame is fitted into this box. */
+export const DEFAULT_VIDEO_FRAME_SIZE = '1280x720';
+/** Each storyboard tile is fitted into this box: the size players show seek previews at. */
+export const DEFAULT_STORYBOARD_TILE_SIZE = '160x90';
+/**
+ * ffmpeg is given the invocation's remaining time less this: time to write the outputs, dead-letter the
+ * message or report the batch before the function times out.
+ */
+export const DEFAULT_VIDEO_HEADROOM_MS = 15_000;
 /**
  * Presigned links in the notify function's e-mails are requested for this long (1 hour). They stop
  * working earlier if the function's role credentials that signed them expire first.
@@ -112,6 +129,8 @@ export interface ThumbnailConfig extends ThumbnailSettings {
   readonly retry: RetryPolicy;
   readonly render: RenderLimits;
   readonly invocationHeadroomMs: number;
+  /** Where uploads recognised as videos are sent; unset, a video is dead-lettered as `unsupported-format`. */
+  readonly videosQueueUrl: string | undefined;
   /** Where "Thumbnails Created" and "Thumbnails Failed" events go. */
   readonly eventBusName: string;
 }
@@ -145,7 +164,47 @@ export function loadThumbnailConfig(env: Env = process.env): ThumbnailConfig {
       maxHeapMb: integer(env, 'RENDER_WORKER_MAX_HEAP_MB', DEFAULT_RENDER_WORKER_MAX_HEAP_MB, 16, 10_240),
     },
     invocationHeadroomMs: integer(env, 'INVOCATION_HEADROOM_MS', DEFAULT_INVOCATION_HEADROOM_MS, 0, 900_000),
+    videosQueueUrl: env.VIDEOS_QUEUE_URL?.trim() || undefined,
     eventBusName: eventBusName(env),
+  };
+}
+
+function oneBox(env: Env, name: string, fallback: string): BoundingBox {
+  const spec = env[name]?.trim() || fallback;
+  let boxes;
+  try {
+    boxes = parseBoundingBoxes(spec);
+  } catch (error) {
+    throw new ConfigError(`${name}: ${(error as Error).message}`);
+  }
+  if (boxes.length !== 1) throw new ConfigError(`${name} must be one WIDTHxHEIGHT size, got "${spec}"`);
+  return boxes[0]!;
+}
+
+export interface VideoConfig extends ThumbnailConfig {
+  readonly videosQueueUrl: string;
+  readonly video: VideoSettings;
+}
+
+/** The video function's settings: the thumbnail function's (sizes, format, render limits), and its own. */
+export function loadVideoConfig(env: Env = process.env): VideoConfig {
+  return {
+    ...loadThumbnailConfig(env),
+    videosQueueUrl: required(env, 'VIDEOS_QUEUE_URL'),
+    video: {
+      limits: {
+        maxDurationSeconds: integer(env, 'MAX_VIDEO_SECONDS', DEFAULT_MAX_VIDEO_SECONDS, 1, 10 * 24 * 3600),
+        maxFramePixels: integer(env, 'MAX_VIDEO_FRAME_PIXELS', DEFAULT_MAX_VIDEO_FRAME_PIXELS, 1, 100_000_000),
+      },
+      frameCount: integer(env, 'VIDEO_FRAME_COUNT', DEFAULT_VIDEO_FRAME_COUNT, 1, 100),
+      frameBox: oneBox(env, 'VIDEO_FRAME_SIZE', DEFAULT_VIDEO_FRAME_SIZE),
+      tileBox: oneBox(env, 'STORYBOARD_TILE_SIZE', DEFAULT_STORYBOARD_TILE_SIZE),
+      // Relative to the function's directory, where the package puts it.
+      ffmpegPath: env.FFMPEG_PATH?.trim()
+        ? resolve(env.LAMBDA_TASK_ROOT ?? process.cwd(), env.FFMPEG_PATH.trim())
+        : undefined,
+      headroomMs: integer(env, 'VIDEO_HEADROOM_MS', DEFAULT_VIDEO_HEADROOM_MS, 0, 900_000),
+    },
   };
 }
 

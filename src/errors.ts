@@ -38,6 +38,16 @@ export const FAILURE_CODES = [
   'render-timed-out',
   /** The render worker ran out of its JavaScript heap (RENDER_WORKER_MAX_HEAP_MB); it was terminated. */
   'render-out-of-memory',
+  /** A video container ffmpeg cannot read, or a frame it cannot decode (truncated, corrupt). */
+  'corrupt-video',
+  /** A video container without a video stream (audio only). */
+  'no-video-stream',
+  /** A video longer than MAX_VIDEO_SECONDS. */
+  'video-too-long',
+  /** A video whose frames have more pixels than MAX_VIDEO_FRAME_PIXELS. */
+  'video-resolution-too-high',
+  /** ffmpeg ran longer than the invocation had left for it and was stopped. */
+  'video-timed-out',
 ] as const;
 
 export type FailureCode = (typeof FAILURE_CODES)[number];
@@ -78,6 +88,29 @@ export class UnreadableImageError extends PermanentFailure {
  */
 export class ImageTooLargeError extends PermanentFailure {
   override readonly name = 'ImageTooLargeError';
+}
+
+/** A video that ffmpeg cannot make frames of: corrupt, truncated, or without a video stream. */
+export class UnreadableVideoError extends PermanentFailure {
+  override readonly name = 'UnreadableVideoError';
+}
+
+/** A video beyond a limit (duration, resolution), refused before its frames are decoded. */
+export class VideoTooLargeError extends PermanentFailure {
+  override readonly name = 'VideoTooLargeError';
+}
+
+/** ffmpeg was stopped: it needed more time than the invocation had left. */
+export class VideoTimedOutError extends PermanentFailure {
+  override readonly name = 'VideoTimedOutError';
+}
+
+/**
+ * The object is a video: the image function sent it to the videos queue, where the video function makes
+ * its poster, storyboard and frames. Not a failure.
+ */
+export class ObjectForwardedError extends Error {
+  override readonly name = 'ObjectForwardedError';
 }
 
 /** The object was deleted (or overwritten by a delete marker) after its notification was sent. Not a failure. */

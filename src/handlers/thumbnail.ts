@@ -11,11 +11,14 @@ import { handleRecord, timeoutMisconfigurationCheck } from '../thumbnail/handle-
 import { s3ImageStore } from '../thumbnail/image-store';
 import { createRenderWorker } from '../thumbnail/render-worker';
 import { scheduleRetries } from '../thumbnail/retry-backoff';
+import { videoRouter } from '../video/forward';
 
 // Built once per container and reused by every invocation it serves.
 const settings = loadThumbnailConfig();
 const store = s3ImageStore(createS3Client());
 const sqs = createSqsClient();
+// Uploads recognised as videos go to the video function's queue (when the stack has one).
+const videos = settings.videosQueueUrl ? videoRouter(createS3Client(), sqs, settings.videosQueueUrl) : undefined;
 const events = eventBridgePublisher(createEventBridgeClient(), settings.eventBusName);
 const logger = new Logger({ serviceName: 'thumbnail' });
 const processor = new BatchProcessor(EventType.SQS);
@@ -45,6 +48,7 @@ export const handler = middy(async (event: SQSEvent, context: Context): Promise<
         sqs,
         settings,
         log: logger,
+        videos,
         events,
       });
     } finally {

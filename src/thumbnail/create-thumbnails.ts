@@ -1,3 +1,4 @@
+import type { VideoRouter } from '../video/forward';
 import { tooManyBytes, type ImageStore } from './image-store';
 import { checkThumbnailsStorable, thumbnailKey, thumbnailMetadata } from './keys';
 import type { Render } from './render-worker';
@@ -18,6 +19,8 @@ export interface ThumbnailDependencies {
   readonly render: Render;
   /** Aborts the record's S3 requests when its time is up. */
   readonly abortSignal?: AbortSignal;
+  /** Sends videos to the video function (ObjectForwardedError); without it a video is unsupported-format. */
+  readonly videos?: VideoRouter;
 }
 
 /**
@@ -27,11 +30,13 @@ export interface ThumbnailDependencies {
  */
 export async function createThumbnails(
   source: S3ObjectRef,
-  { store, render, abortSignal }: ThumbnailDependencies,
+  { store, render, abortSignal, videos }: ThumbnailDependencies,
   settings: ThumbnailSettings,
 ): Promise<WrittenThumbnail[]> {
   // What the notification tells is checked first: no GET and no decode for what cannot be stored.
   if (source.size !== undefined && source.size > settings.maxImageBytes) {
+    // Too large for an image, but maybe a video: its first bytes tell (one small ranged GET).
+    await videos?.forwardIfVideo(source, await videos.readHead(source, abortSignal), abortSignal);
     throw tooManyBytes(source.size, settings.maxImageBytes);
   }
   checkThumbnailsStorable(source.bucket, source.key, settings.sizes);
@@ -40,6 +45,8 @@ export async function createThumbnails(
     eTag: source.eTag,
     abortSignal,
   });
+  // Recognised by content, like images: a video goes to the video function (the bytes are already here).
+  await videos?.forwardIfVideo(source, image, abortSignal);
   const thumbnails = await render(image, settings.sizes, {
     outputFormat: settings.outputFormat,
     quality: settings.quality,

@@ -1,5 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import type { VideoRouter } from '../video/forward';
 import { describeError, PermanentFailure, RecordDeferredError } from '../errors';
 import { deleteFromSourceQueue, sendToDeadLetterQueue } from './dead-letter';
 import { thumbnailsFailed, type EventPublisher } from './events';
@@ -22,6 +23,8 @@ export interface RecordDependencies {
   readonly sqs: SQSClient;
   readonly settings: RecordSettings;
   readonly log: LogSink & { warn(message: string, ...extra: Record<string, unknown>[]): void };
+  /** Sends uploads recognised as videos to the videos queue (src/video/forward.ts). */
+  readonly videos?: VideoRouter;
   /** "Thumbnails Created" and "Thumbnails Failed" go here (src/aws/event-bus.ts on AWS). */
   readonly events: EventPublisher;
 }
@@ -102,6 +105,7 @@ export async function handleRecord(
     await processImageMessage(record.body, {
       store: deps.store,
       render: deps.render,
+      videos: deps.videos,
       abortSignal,
       settings,
       log,

@@ -1,4 +1,11 @@
-import { describeError, ObjectGoneError, ObjectSupersededError, PermanentFailure } from '../errors';
+import {
+  describeError,
+  ObjectForwardedError,
+  ObjectGoneError,
+  ObjectSupersededError,
+  PermanentFailure,
+} from '../errors';
+import type { VideoRouter } from '../video/forward';
 import { createThumbnails } from './create-thumbnails';
 import { thumbnailsCreated, type EventPublisher } from './events';
 import type { ThumbnailSettings } from './settings';
@@ -19,6 +26,8 @@ export interface MessageDependencies {
   readonly abortSignal?: AbortSignal;
   readonly settings: ThumbnailSettings;
   readonly log: LogSink;
+  /** Sends uploads recognised as videos to the videos queue. */
+  readonly videos?: VideoRouter;
   /** "Thumbnails Created" goes here once an object's thumbnails are written. */
   readonly events: EventPublisher;
   readonly now?: () => number;
@@ -77,6 +86,10 @@ export async function processImageMessage(body: string, deps: MessageDependencie
         durationMs,
       });
     } catch (error) {
+      if (error instanceof ObjectForwardedError) {
+        deps.log.info('video sent to the videos queue', { ...fields, outcome: 'forwarded', reason: error.message });
+        continue;
+      }
       if (error instanceof ObjectGoneError || error instanceof ObjectSupersededError) {
         // Deleted, or overwritten, before we got to it: nothing to make for this notification, and
         // retrying will not change that (an overwrite has a notification of its own).

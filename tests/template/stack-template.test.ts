@@ -27,12 +27,13 @@ const resource = (name: string): Resource => {
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 
 describe('the packaged CloudFormation template', () => {
-  it('runs both functions on a Node.js runtime AWS accepts for new functions', () => {
+  it('runs every function on a Node.js runtime AWS accepts for new functions', () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions.map(([name]) => name).sort()).toEqual([
       'NotifyLambdaFunction',
       'RedriveLambdaFunction',
       'ThumbnailLambdaFunction',
+      'VideoLambdaFunction',
     ]);
     for (const [, fn] of functions) expect(fn.Properties.Runtime).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
   });
@@ -155,11 +156,13 @@ describe('the packaged CloudFormation template', () => {
       'Fn::GetAtt': ['ThumbnailFunctionRole', 'Arn'],
     });
     expect(resource('RedriveLambdaFunction').Properties.Role).toEqual({ 'Fn::GetAtt': ['RedriveFunctionRole', 'Arn'] });
+    expect(resource('VideoLambdaFunction').Properties.Role).toEqual({ 'Fn::GetAtt': ['VideoFunctionRole', 'Arn'] });
     const roles = ofType('AWS::IAM::Role');
     expect(roles.map(([name]) => name).sort()).toEqual([
       'NotifyFunctionRole',
       'RedriveFunctionRole',
       'ThumbnailFunctionRole',
+      'VideoFunctionRole',
     ]);
     for (const [, role] of roles) {
       for (const policy of role.Properties.Policies) {
@@ -202,7 +205,7 @@ describe('the packaged CloudFormation template', () => {
       );
     });
 
-    it.each(['ImagesQueue', 'DeadLetterQueue'])('%s is encrypted', (name) => {
+    it.each(['ImagesQueue', 'VideosQueue', 'DeadLetterQueue'])('%s is encrypted', (name) => {
       expect(resource(name).Properties.SqsManagedSseEnabled).toBe(true);
     });
 

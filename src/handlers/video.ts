@@ -1,0 +1,67 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createS3Client, createSqsClient } from '../aws/clients';
+import { loadVideoConfig } from '../config';
+import { describeError } from '../errors';
+import { s3ImageStore } from '../thumbnail/image-store';
+import { createRenderWorker } from '../thumbnail/render-worker';
+import { scheduleRetries } from '../thumbnail/retry-backoff';
+import { createFfmpeg, locateFfmpeg } from '../video/ffmpeg';
+import { handleVideoRecord } from '../video/handle-video-record';
+import { s3VideoSource } from '../video/video-source';
+
+// Built once per container and reused by every invocation it serves.
+const settings = loadVideoConfig();
+const s3 = createS3Client();
+const store = s3ImageStore(s3);
+const source = s3VideoSource(s3);
+const sqs = createSqsClient();
+const logger = new Logger({ serviceName: 'video' });
+const processor = new BatchProcessor(EventType.SQS);
+const renderer = createRenderWorker(settings.render);
+// Located (and made executable if need be) on the first video.
+let ffmpegPath: string | undefined;
+const ffmpeg = createFfmpeg(() => (ffmpegPath ??= locateFfmpeg(settings.video.ffmpegPath)));
+
+/**
+ * Consumes the videos queue (one video a batch) and reports the messages that failed transiently
+ * (ReportBatchItemFailures); permanent failures are dead-lettered with their reason.
+ */
+export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const recordHandler = async (record: SQSRecord) => {
+    logger.appendKeys({ messageId: record.messageId });
+    try {
+      await handleVideoRecord(record, () => context.getRemainingTimeInMillis(), {
+        source,
+        ffmpeg,
+        store,
+        render: renderer.render,
+        sqs,
+        settings,
+        log: logger,
+      });
+    } finally {
+      logger.removeKeys(['messageId']);
+    }
+  };
+  const response = await processPartialResponse(event, recordHandler, processor, {
+    context,
+    processInParallel: false,
+    throwOnFullBatchFailure: false,
+  });
+  const failedIds = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+  const failedRecords = event.Records.filter((record) => failedIds.has(record.messageId));
+  if (failedRecords.length > 0) {
+    try {
+      await scheduleRetries(sqs, settings.videosQueueUrl, failedRecords, settings.retry);
+    } catch (error) {
+      logger.warn('could not shorten the retry delay; failed messages wait out the visibility timeout', {
+        reason: describeError(error),
+      });
+    }
+  }
+  return response;
+}).use(injectLambdaContext(logger));
