@@ -1,14 +1,24 @@
 /**
- * `make demo`: uploads a few generated sample images to the deployed stack (stage `local` by default),
- * waits for their thumbnails, downloads them into ./out/ and writes a contact sheet (out/index.html and
- * out/contact-sheet.png).
+ * `make demo`: uploads a few generated sample images and a short video to the deployed stack (stage
+ * `local` by default), waits for their thumbnails (the video's poster and storyboard), downloads them into
+ * ./out/ and writes a contact sheet (out/index.html and out/contact-sheet.png).
  */
 import { Jimp, JimpMime } from 'jimp';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fitInside } from '../src/thumbnail/sizes';
 import { makePhotoJpeg, makePhotoPng, withExifOrientation } from '../tests/support/sample-images';
-import { deletePrefix, describeStack, download, STACK_NAME, upload, waitForThumbnails } from '../tests/support/stack';
+import { makeVideo } from '../tests/support/sample-videos';
+import { eventually } from '../tests/support/eventually';
+import {
+  deletePrefix,
+  describeStack,
+  download,
+  listKeys,
+  STACK_NAME,
+  upload,
+  waitForThumbnails,
+} from '../tests/support/stack';
 
 const OUT_DIR = 'out';
 
@@ -16,6 +26,8 @@ interface Sample {
   key: string;
   body: Buffer;
   note: string;
+  /** A video: its poster and storyboard are shown (its frames and WebVTT stay in the bucket and ./out/). */
+  video?: boolean;
 }
 
 async function samples(): Promise<Sample[]> {
@@ -32,6 +44,12 @@ async function samples(): Promise<Sample[]> {
       note: '800x800 PNG, transparent edges',
     },
     { key: 'demo/café menu ☕.jpg', body: await makePhotoJpeg(1024, 768, 4), note: '1024x768 JPEG, non-ASCII key' },
+    {
+      key: 'demo/clip.mp4',
+      body: await makeVideo({ width: 640, height: 360, seconds: 4, blackSeconds: 1 }),
+      note: '5 s 640x360 H.264 MP4 opening on 1 s of black (made by the packaged ffmpeg): poster and 16-frame storyboard',
+      video: true,
+    },
   ];
 }
 
@@ -68,7 +86,8 @@ async function writeContactSheet(sources: Sample[], rows: Row[]): Promise<void> 
           `<figure><img src="${encodeURI(row.file)}" style="max-width:480px"><figcaption>${row.size} → ${row.dimensions}, ${row.bytes} B</figcaption></figure>`,
       )
       .join('\n');
-    return `<section><h2>${escapeHtml(sample.key)}</h2><p>${escapeHtml(sample.note)}</p>\n${figures}</section>`;
+    const vtt = sample.video ? ` <a href="${encodeURI(`${sample.key}/storyboard.vtt`)}">storyboard.vtt</a>` : '';
+    return `<section><h2>${escapeHtml(sample.key)}</h2><p>${escapeHtml(sample.note)}${vtt}</p>\n${figures}</section>`;
   });
   const html = `<!doctype html><meta charset="utf-8"><title>Thumbnails</title>
 <style>body{font-family:sans-serif;background:#eee}figure{display:inline-block;vertical-align:top;margin:8px;
@@ -131,10 +150,22 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   process.stdout.write('waiting for thumbnails ');
   for (const sample of sources) {
-    const keys = await waitForThumbnails(stack, sample.key, {
+    let keys = await waitForThumbnails(stack, sample.key, {
       timeoutMs: 120_000,
       onPoll: () => process.stdout.write('.'),
     });
+    if (sample.video) {
+      // The WebVTT is written last; the poster and the sprite are what the sheet shows.
+      const all = await eventually(`the storyboard of ${sample.key}`, async () => {
+        process.stdout.write('.');
+        const found = await listKeys(stack.thumbnailsBucket, `${sample.key}/`);
+        return found.includes(`${sample.key}/storyboard.vtt`) ? found : undefined;
+      });
+      const vtt = await download(stack.thumbnailsBucket, `${sample.key}/storyboard.vtt`);
+      await mkdir(join(OUT_DIR, sample.key), { recursive: true });
+      await writeFile(join(OUT_DIR, sample.key, 'storyboard.vtt'), vtt.body);
+      keys = all.filter((key) => !key.includes('/frames/') && !key.endsWith('.vtt'));
+    }
     const ms = Date.now() - uploadedAt.get(sample.key)!;
     for (const key of keys) {
       const thumbnail = await download(stack.thumbnailsBucket, key);
