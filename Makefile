@@ -24,7 +24,7 @@ JEST_ARGS ?=
 JEST := AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true npx --no-install jest
 
 .PHONY: help install build lint typecheck test-unit test-template test-functional test-load test clean \
-	deploy invoke-redrive logs remove local-up local-down deploy-local remove-local demo bench bench-e2e
+	deploy invoke-redrive logs remove local-up local-down deploy-local remove-local demo bench bench-e2e worker
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -88,6 +88,10 @@ deploy: install ## Deploy to AWS: make deploy STAGE=prod REGION=eu-west-1
 
 invoke-redrive: install ## Move dead-letter messages back (DATA='{"dryRun":true}' to only count)
 	$(SLS) invoke --stage $(STAGE) --region $(REGION) -f redrive --data '$(or $(DATA),{})'
+
+worker: install ## Consume the images queue from this machine (STAGE=local for the local stack; WORKER_ARGS='--once --concurrency 4')
+	$(if $(filter local,$(STAGE)),$(LOCAL_ENV)) AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true \
+		npx --no-install tsx src/worker/main.ts --stage $(STAGE) --region $(REGION) $(WORKER_ARGS)
 
 logs: install ## Tail a function's logs: make logs FUNCTION=redrive
 	$(SLS) logs --stage $(STAGE) --region $(REGION) -f $(FUNCTION) --tail

@@ -83,6 +83,19 @@ export const REDRIVE_DRY_RUN_HOLD_SECONDS = 20;
 export const REDRIVE_MAX_SAMPLES = 10;
 /** Long polling, so that an empty receive means an empty queue. */
 export const REDRIVE_WAIT_TIME_SECONDS = 1;
+/** The worker's long poll: SQS's longest, so an idle worker makes 3 receives a minute. */
+export const WORKER_WAIT_TIME_SECONDS = 20;
+/**
+ * How long the worker hides a message it works on; it extends this every third of it while the work
+ * goes on. Short, so that a worker killed outright (SIGKILL, a lost machine) holds its messages at most
+ * this long; at least RENDER_BUDGET_MS + INVOCATION_HEADROOM_MS (25 s by default), the time a record needs.
+ */
+export const DEFAULT_WORKER_VISIBILITY_TIMEOUT_SECONDS = 60;
+/**
+ * After SIGINT/SIGTERM the worker lets what is in flight finish for this long, then releases the rest
+ * (visibility 0). Below the 30 s after which ECS and Kubernetes send SIGKILL by default.
+ */
+export const DEFAULT_WORKER_SHUTDOWN_GRACE_MS = 20_000;
 
 function required(env: Env, name: string): string {
   const value = env[name]?.trim();

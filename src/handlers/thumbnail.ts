@@ -3,23 +3,17 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { createEventBridgeClient, createS3Client, createSqsClient } from '../aws/clients';
-import { eventBridgePublisher } from '../aws/event-bus';
 import { loadThumbnailConfig } from '../config';
 import { describeError } from '../errors';
 import { handleRecord, timeoutMisconfigurationCheck } from '../thumbnail/handle-record';
-import { s3ImageStore } from '../thumbnail/image-store';
+import { sharedRecordDependencies } from '../thumbnail/record-dependencies';
 import { createRenderWorker } from '../thumbnail/render-worker';
 import { scheduleRetries } from '../thumbnail/retry-backoff';
-import { videoRouter } from '../video/forward';
 
-// Built once per container and reused by every invocation it serves.
+// Built once per container and reused by every invocation it serves (the worker builds the same).
 const settings = loadThumbnailConfig();
-const store = s3ImageStore(createS3Client());
-const sqs = createSqsClient();
-// Uploads recognised as videos go to the video function's queue (when the stack has one).
-const videos = settings.videosQueueUrl ? videoRouter(createS3Client(), sqs, settings.videosQueueUrl) : undefined;
-const events = eventBridgePublisher(createEventBridgeClient(), settings.eventBusName);
+const shared = sharedRecordDependencies(settings);
+const { sqs } = shared;
 const logger = new Logger({ serviceName: 'thumbnail' });
 const processor = new BatchProcessor(EventType.SQS);
 // Started on the first record and kept warm for the container's life (restarted after a stop).
@@ -42,15 +36,7 @@ export const handler = middy(async (event: SQSEvent, context: Context): Promise<
   const recordHandler = async (record: SQSRecord) => {
     logger.appendKeys({ messageId: record.messageId });
     try {
-      await handleRecord(record, remainingTimeMs, {
-        store,
-        render: renderer.render,
-        sqs,
-        settings,
-        log: logger,
-        videos,
-        events,
-      });
+      await handleRecord(record, remainingTimeMs, { ...shared, render: renderer.render, log: logger });
     } finally {
       logger.removeKeys(['messageId']);
     }
