@@ -3,7 +3,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { createS3Client, createSqsClient } from '../aws/clients';
+import { createEventBridgeClient, createS3Client, createSqsClient } from '../aws/clients';
+import { eventBridgePublisher } from '../aws/event-bus';
 import { loadVideoConfig } from '../config';
 import { describeError } from '../errors';
 import { s3ImageStore } from '../thumbnail/image-store';
@@ -19,6 +20,7 @@ const s3 = createS3Client();
 const store = s3ImageStore(s3);
 const source = s3VideoSource(s3);
 const sqs = createSqsClient();
+const events = eventBridgePublisher(createEventBridgeClient(), settings.eventBusName);
 const logger = new Logger({ serviceName: 'video' });
 const processor = new BatchProcessor(EventType.SQS);
 const renderer = createRenderWorker(settings.render);
@@ -42,6 +44,7 @@ export const handler = middy(async (event: SQSEvent, context: Context): Promise<
         sqs,
         settings,
         log: logger,
+        events,
       });
     } finally {
       logger.removeKeys(['messageId']);

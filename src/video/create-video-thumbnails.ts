@@ -32,6 +32,7 @@ export interface WrittenOutput {
   readonly width: number;
   readonly height: number;
   readonly bytes: number;
+  readonly contentType: string;
 }
 
 export interface VideoOutputs {
@@ -130,7 +131,13 @@ export async function createVideoThumbnails(
     const [stored] = await deps.render(bmp, [video.frameBox], renderOptions);
     const key = frameKey(source.key, index, times.length, stored!.format);
     await write(key, stored!.body, stored!.contentType);
-    frames.push({ key, width: stored!.width, height: stored!.height, bytes: stored!.body.length });
+    frames.push({
+      key,
+      width: stored!.width,
+      height: stored!.height,
+      bytes: stored!.body.length,
+      contentType: stored!.contentType,
+    });
     // Lossless, so the sprite is encoded once, from the render step's pixels.
     const [tile] = await deps.render(bmp, [video.tileBox], { ...renderOptions, outputFormat: 'png' });
     const tileBitmap = await decodeTile(tile!.body);
@@ -144,7 +151,13 @@ export async function createVideoThumbnails(
     posterThumbnails.map(async (thumbnail) => {
       const key = thumbnailKey(source.key, thumbnail.box, thumbnail.format);
       await write(key, thumbnail.body, thumbnail.contentType);
-      return { key, width: thumbnail.width, height: thumbnail.height, bytes: thumbnail.body.length };
+      return {
+        key,
+        width: thumbnail.width,
+        height: thumbnail.height,
+        bytes: thumbnail.body.length,
+        contentType: thumbnail.contentType,
+      };
     }),
   );
 
@@ -161,7 +174,13 @@ export async function createVideoThumbnails(
     poster: posterWritten,
     frames,
     storyboard: {
-      sprite: { key: keys.sprite, width: layout.width, height: layout.height, bytes: spriteBody.length },
+      sprite: {
+        key: keys.sprite,
+        width: layout.width,
+        height: layout.height,
+        bytes: spriteBody.length,
+        contentType: CONTENT_TYPES[spriteFormat],
+      },
       vttKey: keys.vtt,
     },
     posterAtMs: times[posterFrame.index]!,

@@ -5,7 +5,8 @@ import { deleteFromSourceQueue, sendToDeadLetterQueue } from '../thumbnail/dead-
 import type { ImageStore } from '../thumbnail/image-store';
 import type { LogSink } from '../thumbnail/process-message';
 import type { Render } from '../thumbnail/render-worker';
-import { parseImageMessage } from '../thumbnail/s3-event';
+import { thumbnailsCreated, thumbnailsFailed, type EventPublisher } from '../thumbnail/events';
+import { parseImageMessage, type S3ObjectRef } from '../thumbnail/s3-event';
 import type { ThumbnailSettings } from '../thumbnail/settings';
 import { createVideoThumbnails } from './create-video-thumbnails';
 import type { Ffmpeg } from './ffmpeg';
@@ -27,7 +28,22 @@ export interface VideoRecordDependencies {
   readonly sqs: SQSClient;
   readonly settings: VideoRecordSettings;
   readonly log: LogSink & { warn(message: string, ...extra: Record<string, unknown>[]): void };
+  /**
+   * "Thumbnails Created" (the poster sizes and the storyboard sprite) and "Thumbnails Failed", as for
+   * images; one EventBridge does not take fails the record (transient), as for images.
+   */
+  readonly events: EventPublisher;
   readonly now?: () => number;
+}
+
+/** The objects a message names, for its "Thumbnails Failed" events; none if it is not an S3 event. */
+function objectsNamedBy(body: string): readonly S3ObjectRef[] {
+  try {
+    const message = parseImageMessage(body);
+    return message.kind === 'objects' ? message.objects : [];
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -35,7 +51,8 @@ export interface VideoRecordDependencies {
  * invocation's time: every video it names gets its poster, frames and storyboard, with one log line each.
  * A permanent failure (corrupt, audio only, beyond a limit, over the time left) sends the message to the
  * dead-letter queue at once with its code and reason, and deletes it from the videos queue; anything else
- * is thrown, and SQS delivers the message again.
+ * is thrown, and SQS delivers the message again. Each video's "Thumbnails Created" (or the message's
+ * "Thumbnails Failed") event is put as for images.
  */
 export async function handleVideoRecord(
   record: SQSRecord,
@@ -83,6 +100,11 @@ export async function handleVideoRecord(
           ],
           durationMs: now() - startedAt,
         });
+        const announced = [...outputs.poster, outputs.storyboard.sprite].map((output) => ({
+          bucket: settings.thumbnailsBucket,
+          ...output,
+        }));
+        await deps.events.publish([thumbnailsCreated(source, announced, now() - startedAt)], { abortSignal });
       } catch (error) {
         if (error instanceof ObjectGoneError || error instanceof ObjectSupersededError) {
           log.info('object skipped', { ...fields, outcome: 'skipped', reason: describeError(error) });
@@ -100,6 +122,11 @@ export async function handleVideoRecord(
     }
   } catch (error) {
     if (!(error instanceof PermanentFailure)) throw error;
+    // Announced first: if EventBridge does not take it, the message stays in the videos queue (retried).
+    const failure = { code: error.code, reason: describeError(error) };
+    await deps.events.publish(thumbnailsFailed(objectsNamedBy(record.body), failure, record.messageId), {
+      abortSignal,
+    });
     await sendToDeadLetterQueue(deps.sqs, settings.deadLetterQueueUrl, record, error);
     log.info('message sent to the dead-letter queue', {
       outcome: 'dead-lettered',

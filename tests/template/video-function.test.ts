@@ -73,6 +73,20 @@ describe('the video function', () => {
     );
   });
 
+  it('puts its "Thumbnails Created" and "Thumbnails Failed" events on the same bus as the thumbnail function, and only there', () => {
+    const thumbnail = resources.ThumbnailLambdaFunction!.Properties;
+    expect(video.Environment.Variables.EVENT_BUS_NAME).toEqual(thumbnail.Environment.Variables.EVENT_BUS_NAME);
+    const statements = resources.VideoFunctionRole!.Properties.Policies[0].PolicyDocument.Statement;
+    const putEvents = statements.filter((statement: { Action: string }) => statement.Action === 'events:PutEvents');
+    expect(putEvents).toEqual([
+      expect.objectContaining({
+        Resource: {
+          'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${video.Environment.Variables.EVENT_BUS_NAME}`,
+        },
+      }),
+    ]);
+  });
+
   it('may read only the images bucket and write only the thumbnails bucket', () => {
     const statements = resources.VideoFunctionRole!.Properties.Policies[0].PolicyDocument.Statement;
     const bySid = Object.fromEntries(statements.map((statement: { Sid: string }) => [statement.Sid, statement]));

@@ -8,6 +8,7 @@ import type { Ffmpeg } from '../../../src/video/ffmpeg';
 import { handleVideoRecord, type VideoRecordSettings } from '../../../src/video/handle-video-record';
 import type { VideoInfo } from '../../../src/video/probe';
 import type { VideoSource } from '../../../src/video/video-source';
+import { recordingEvents } from '../../support/recording-events';
 import { s3NotificationBody, sqsRecord } from '../../support/s3-events';
 import { makeJpeg } from '../../support/sample-images';
 
@@ -53,7 +54,7 @@ function memoryStore(): ImageStore & { written: StoredThumbnail[] } {
   };
 }
 
-async function handle(ffmpeg: Ffmpeg, videoSource = source) {
+async function handle(ffmpeg: Ffmpeg, videoSource = source, events = recordingEvents()) {
   const store = memoryStore();
   const { lines, log } = recorder();
   const record = sqsRecord('m-1', s3NotificationBody('uploads', 'clips/a.mp4'));
@@ -65,8 +66,9 @@ async function handle(ffmpeg: Ffmpeg, videoSource = source) {
     sqs: new SQSClient({}),
     settings,
     log,
+    events,
   });
-  return { run, store, lines };
+  return { run, store, lines, events };
 }
 
 describe('a videos-queue record', () => {
@@ -93,10 +95,61 @@ describe('a videos-queue record', () => {
     expect(sqs.calls()).toEqual([]);
   });
 
+  it('announces the poster sizes and the storyboard sprite in one "Thumbnails Created" event', async () => {
+    const frame = await makeJpeg(64, 48);
+    const { run, events } = await handle({ probe: async () => info, frame: async () => frame });
+    await run;
+    expect(events.published).toEqual([
+      {
+        detailType: 'Thumbnails Created',
+        detail: expect.objectContaining({
+          bucket: 'uploads',
+          key: 'clips/a.mp4',
+          thumbnails: [
+            {
+              bucket: 'thumbs',
+              key: 'clips/a.mp4/75x75.jpg',
+              width: 64,
+              height: 48,
+              bytes: expect.any(Number),
+              contentType: 'image/jpeg',
+            },
+            {
+              bucket: 'thumbs',
+              key: 'clips/a.mp4/storyboard.jpg',
+              width: 40,
+              height: 15,
+              bytes: expect.any(Number),
+              contentType: 'image/jpeg',
+            },
+          ],
+        }),
+      },
+    ]);
+  });
+
+  it('is retried, not acknowledged, when EventBridge does not take its event', async () => {
+    const frame = await makeJpeg(64, 48);
+    const events = recordingEvents();
+    events.failWith = new Error('EventBridge refused');
+    const { run } = await handle({ probe: async () => info, frame: async () => frame }, source, events);
+    await expect(run).rejects.toThrow('EventBridge refused');
+    expect(sqs.calls()).toEqual([]);
+  });
+
   it('sends a video that cannot be read to the dead-letter queue with its reason, then deletes it from the videos queue', async () => {
     const unreadable = new UnreadableVideoError('no-video-stream', 'the file has audio but no video stream');
-    const { run } = await handle({ probe: () => Promise.reject(unreadable), frame: () => Promise.reject(new Error()) });
+    const { run, events } = await handle({
+      probe: () => Promise.reject(unreadable),
+      frame: () => Promise.reject(new Error()),
+    });
     await run;
+    expect(events.published).toEqual([
+      {
+        detailType: 'Thumbnails Failed',
+        detail: expect.objectContaining({ key: 'clips/a.mp4', failureCode: 'no-video-stream', messageId: 'm-1' }),
+      },
+    ]);
     const [sent] = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
     expect(sent).toMatchObject({
       QueueUrl: DEAD_LETTER_QUEUE_URL,
