@@ -25,6 +25,8 @@ export interface VideoSpec {
   readonly rotation?: number;
   /** MP4 only: the index (moov) after the data, as ffmpeg writes by default; a cut file then loses it. */
   readonly indexAtEnd?: boolean;
+  /** Noise over the pattern, nearly incompressible: a file large for its length (about 0.5 MB a second at 160x120). */
+  readonly noisy?: boolean;
 }
 
 async function withTemporaryDirectory<T>(use: (directory: string) => Promise<T>): Promise<T> {
@@ -41,10 +43,10 @@ async function ffmpeg(args: string[]): Promise<void> {
 }
 
 export function makeVideo(spec: VideoSpec): Promise<Buffer> {
-  const { width, height, seconds, container = 'mp4', blackSeconds = 0, rotation, indexAtEnd = false } = spec;
+  const { width, height, seconds, container = 'mp4', blackSeconds = 0, rotation, indexAtEnd = false, noisy } = spec;
   return withTemporaryDirectory(async (directory) => {
     const size = `${width}x${height}`;
-    const pattern = `testsrc=s=${size}:r=10:d=${seconds}`;
+    const pattern = `testsrc=s=${size}:r=10:d=${seconds}${noisy ? ',noise=alls=60:allf=t' : ''}`;
     const source =
       blackSeconds > 0
         ? `color=c=black:s=${size}:r=10:d=${blackSeconds}[b];${pattern}[t];[b][t]concat=n=2:v=1:a=0[out0]`
@@ -53,7 +55,14 @@ export function makeVideo(spec: VideoSpec): Promise<Buffer> {
     const codec =
       container === 'webm'
         ? ['-c:v', 'libvpx', '-b:v', '300k']
-        : ['-c:v', 'libx264', '-pix_fmt', 'yuv420p', ...(indexAtEnd ? [] : ['-movflags', '+faststart'])];
+        : [
+            '-c:v',
+            'libx264',
+            '-pix_fmt',
+            'yuv420p',
+            ...(noisy ? ['-preset', 'ultrafast', '-qp', '10', '-g', '10'] : []),
+            ...(indexAtEnd ? [] : ['-movflags', '+faststart']),
+          ];
     await ffmpeg(['-f', 'lavfi', '-i', source, ...codec, encoded]);
     if (rotation === undefined) return readFile(encoded);
     // ffmpeg writes a rotation tag only when it copies a stream, not when it encodes one.
