@@ -82,7 +82,8 @@ export const jpegFormat: ImageFormat = {
         return { bitmap, orientation: structure.orientation, hasAlpha: false, ...fullSize, ...colour };
       } catch (error) {
         if (!(error instanceof TurboDecodeError)) throw error;
-        throw new UnreadableImageError('corrupt-image', `the jpeg data cannot be decoded: ${error.message}`);
+        // MozJPEG gets the last word, at full size: its build may read what this one refuses (arithmetic
+        // coding, say), and it words the verdict on data neither can read.
       }
     }
     try {
