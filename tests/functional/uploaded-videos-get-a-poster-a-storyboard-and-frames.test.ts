@@ -5,8 +5,10 @@ import { eventually } from '../support/eventually';
 import { makeAudioOnly, makeVideo } from '../support/sample-videos';
 import { download, listKeys, upload, type Stack } from '../support/stack';
 import { takeDeadLetters } from './support/dead-letters';
+import { captureThumbnailEvents, type DeliveredEvent, type EventCapture } from './support/event-capture';
 import { functionLogLines } from './support/logs';
 import { useTestPrefix } from './support/test-prefix';
+import { thumbnailFunctionEnvironment } from './support/thumbnail-function';
 
 jest.setTimeout(240_000);
 
@@ -28,17 +30,32 @@ describe('uploading videos to the images bucket', () => {
   const scope = useTestPrefix('videos');
   const { prefix } = scope;
   let stack: Stack;
+  let capture: EventCapture;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     stack = scope.stack;
+    const { EVENT_BUS_NAME } = await thumbnailFunctionEnvironment();
+    capture = await captureThumbnailEvents(EVENT_BUS_NAME!, prefix);
   });
+  afterAll(async () => {
+    await capture?.close();
+  });
+
+  const eventFor = (key: string, detailType: string) =>
+    eventually(`a "${detailType}" event for ${key}`, async () => {
+      const found = (await capture.read()).find(
+        (event) => event['detail-type'] === detailType && event.detail.key === key,
+      );
+      return found;
+    }) as Promise<DeliveredEvent>;
 
   it('gives an MP4, a video opening on black, a portrait phone video and a WebM a poster at every size, a storyboard and their frames', async () => {
     const videos = [
-      // Upper-case extension, which a suffix filter would miss: recognised by content.
+      // Upper-case extension, which a suffix filter would miss: recognised by content. Its index (moov) is
+      // at the end, as many cameras write it: ffmpeg reads it there by a range request.
       {
         key: `${prefix}/clip.MP4`,
-        body: await makeVideo({ width: 320, height: 240, seconds: 2 }),
+        body: await makeVideo({ width: 320, height: 240, seconds: 2, indexAtEnd: true }),
         shown: [320, 240],
         seconds: 2,
       },
@@ -119,6 +136,13 @@ describe('uploading videos to the images bucket', () => {
       return lines.find((line) => line.outcome === 'success');
     });
     expect(success).toMatchObject({ codec: 'h264', resolution: '240x320', durationSeconds: 2 });
+    const created = await eventFor(`${prefix}/phone.mov`, 'Thumbnails Created');
+    expect((created.detail.thumbnails as { key: string }[]).map(({ key }) => key).sort()).toEqual(
+      [
+        ...stack.sizes.map((box) => `${prefix}/phone.mov/${box.label}.jpg`),
+        `${prefix}/phone.mov/storyboard.jpg`,
+      ].sort(),
+    );
   });
 
   it('dead-letters a truncated MP4, an audio-only file and an empty one, each with its reason', async () => {
@@ -151,5 +175,7 @@ describe('uploading videos to the images bucket', () => {
       [bad.empty]: expect.objectContaining({ 'failure-code': 'empty-object' }),
     });
     for (const key of Object.values(bad)) expect(await listKeys(stack.thumbnailsBucket, `${key}/`)).toEqual([]);
+    expect((await eventFor(bad.truncated, 'Thumbnails Failed')).detail).toMatchObject({ failureCode: 'corrupt-video' });
+    expect((await eventFor(bad.audio, 'Thumbnails Failed')).detail).toMatchObject({ failureCode: 'no-video-stream' });
   });
 });
