@@ -17,8 +17,10 @@ export interface VideoSpec {
   readonly width: number;
   readonly height: number;
   readonly seconds: number;
-  /** MP4 with H.264 (default) or WebM with VP8. */
+  /** MP4 (default) or WebM. */
   readonly container?: 'mp4' | 'webm';
+  /** H.264 (MP4's default), VP8 (WebM's default), HEVC, VP9 or AV1. */
+  readonly codec?: VideoCodec;
   /** Seconds of black before the pattern starts (a dark opening the poster must pass over). */
   readonly blackSeconds?: number;
   /** Display rotation tag, clockwise degrees (what a phone held upright writes: 90). */
@@ -28,6 +30,17 @@ export interface VideoSpec {
   /** Noise over the pattern, nearly incompressible: a file large for its length (about 0.5 MB a second at 160x120). */
   readonly noisy?: boolean;
 }
+
+export type VideoCodec = 'h264' | 'vp8' | 'hevc' | 'vp9' | 'av1';
+
+/** The packaged ffmpeg's encoders, set for speed: test videos are tiny and short. */
+const ENCODERS: Record<VideoCodec, string[]> = {
+  h264: ['-c:v', 'libx264'],
+  vp8: ['-c:v', 'libvpx', '-b:v', '300k'],
+  hevc: ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error', '-tag:v', 'hvc1'],
+  vp9: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-b:v', '300k'],
+  av1: ['-c:v', 'libaom-av1', '-cpu-used', '8', '-strict', 'experimental', '-b:v', '200k'],
+};
 
 async function withTemporaryDirectory<T>(use: (directory: string) => Promise<T>): Promise<T> {
   const directory = await mkdtemp(join(tmpdir(), 'sample-video-'));
@@ -44,6 +57,7 @@ async function ffmpeg(args: string[]): Promise<void> {
 
 export function makeVideo(spec: VideoSpec): Promise<Buffer> {
   const { width, height, seconds, container = 'mp4', blackSeconds = 0, rotation, indexAtEnd = false, noisy } = spec;
+  const codec = spec.codec ?? (container === 'webm' ? 'vp8' : 'h264');
   return withTemporaryDirectory(async (directory) => {
     const size = `${width}x${height}`;
     const pattern = `testsrc=s=${size}:r=10:d=${seconds}${noisy ? ',noise=alls=60:allf=t' : ''}`;
@@ -52,18 +66,14 @@ export function makeVideo(spec: VideoSpec): Promise<Buffer> {
         ? `color=c=black:s=${size}:r=10:d=${blackSeconds}[b];${pattern}[t];[b][t]concat=n=2:v=1:a=0[out0]`
         : pattern;
     const encoded = join(directory, `encoded.${container}`);
-    const codec =
-      container === 'webm'
-        ? ['-c:v', 'libvpx', '-b:v', '300k']
-        : [
-            '-c:v',
-            'libx264',
-            '-pix_fmt',
-            'yuv420p',
-            ...(noisy ? ['-preset', 'ultrafast', '-qp', '10', '-g', '10'] : []),
-            ...(indexAtEnd ? [] : ['-movflags', '+faststart']),
-          ];
-    await ffmpeg(['-f', 'lavfi', '-i', source, ...codec, encoded]);
+    const encoder = [
+      ...ENCODERS[codec],
+      '-pix_fmt',
+      'yuv420p',
+      ...(noisy ? ['-preset', 'ultrafast', '-qp', '10', '-g', '10'] : []),
+      ...(container === 'mp4' && !indexAtEnd ? ['-movflags', '+faststart'] : []),
+    ];
+    await ffmpeg(['-f', 'lavfi', '-i', source, ...encoder, encoded]);
     if (rotation === undefined) return readFile(encoded);
     // ffmpeg writes a rotation tag only when it copies a stream, not when it encodes one.
     const rotated = join(directory, `rotated.${container}`);

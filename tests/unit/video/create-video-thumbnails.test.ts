@@ -144,6 +144,17 @@ describe('a video through ffmpeg and the render step', () => {
     expect(written.get('clips/a.mp4/75x75.jpg')!.metadata['video-resolution']).toBe('120x160');
   });
 
+  it.each([
+    ['HEVC in MP4', 'mp4', 'hevc'],
+    ['VP9 in WebM', 'webm', 'vp9'],
+    ['AV1 in MP4', 'mp4', 'av1'],
+  ] as const)('reads %s as well', async (_name, container, codec) => {
+    const { outputs, written } = await run(await makeVideo({ width: 64, height: 48, seconds: 1, container, codec }));
+    expect(outputs.info.codec).toBe(codec);
+    expect(await sizeOf(written.get('clips/a.mp4/75x75.jpg')!.body)).toEqual({ width: 64, height: 48 });
+    expect(written.size).toBe(2 + 4 + 2);
+  });
+
   it('reads WebM (VP8) as well', async () => {
     const { outputs, written } = await run(await makeVideo({ width: 160, height: 120, seconds: 1, container: 'webm' }));
     expect(outputs.info.codec).toBe('vp8');
