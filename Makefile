@@ -62,6 +62,7 @@ test-functional: install ## Functional tests against the local stacks (starts an
 	$(LOCAL_ENV) scripts/local-aws.sh up; \
 	$(LOCAL_ENV) $(SLS) deploy --stage local --region us-east-1; \
 	$(LOCAL_ENV) $(SLS) deploy --stage local-bridge --region us-east-1; \
+	$(LOCAL_ENV) $(SLS) deploy --stage local-worker --region us-east-1; \
 	$(LOCAL_ENV) $(JEST) $(JEST_ARGS) --selectProjects functional --runInBand
 
 test-load: install ## Opt-in load test: 2000 uploads, 10% hostile, 5% of S3 requests failing, on the local stack (LOAD_COUNT=...)
@@ -91,7 +92,7 @@ invoke-redrive: install ## Move dead-letter messages back (DATA='{"dryRun":true}
 
 worker: install ## Consume the images queue from this machine (STAGE=local for the local stack; WORKER_ARGS='--once --concurrency 4')
 	$(if $(filter local,$(STAGE)),$(LOCAL_ENV)) AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true \
-		npx --no-install tsx src/worker/main.ts --stage $(STAGE) --region $(REGION) $(WORKER_ARGS)
+		node --import tsx src/worker/main.ts --stage $(STAGE) --region $(REGION) $(WORKER_ARGS)
 
 logs: install ## Tail a function's logs: make logs FUNCTION=redrive
 	$(SLS) logs --stage $(STAGE) --region $(REGION) -f $(FUNCTION) --tail

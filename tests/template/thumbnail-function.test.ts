@@ -39,3 +39,22 @@ describe('the thumbnail function', () => {
     expect(timeoutMs).toBeGreaterThan(timeNeededToStart(settings) + ONE_RECORD_IO_MS);
   });
 });
+
+describe('the images queue consumer (parameter consumer)', () => {
+  const full = template as unknown as {
+    Resources: Record<string, { Condition?: string }>;
+    Conditions: Record<string, unknown>;
+    Outputs: Record<string, { Value: unknown }>;
+  };
+
+  it('is the thumbnail function by default: its event source mapping exists under a condition that holds', () => {
+    expect(full.Resources.ThumbnailEventSourceMappingSQSImagesQueue?.Condition).toBe(
+      'ThumbnailFunctionConsumesImagesQueue',
+    );
+    // consumer: worker makes this ['worker', 'worker'] and the mapping is not created (functional test).
+    expect(full.Conditions.ThumbnailFunctionConsumesImagesQueue).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': ['lambda', 'worker'] }],
+    });
+    expect(full.Outputs.ImagesQueueConsumer?.Value).toBe('lambda');
+  });
+});
