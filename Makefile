@@ -90,8 +90,8 @@ deploy: install ## Deploy to AWS: make deploy STAGE=prod REGION=eu-west-1
 invoke-redrive: install ## Move dead-letter messages back (DATA='{"dryRun":true}' to only count)
 	$(SLS) invoke --stage $(STAGE) --region $(REGION) -f redrive --data '$(or $(DATA),{})'
 
-worker: install ## Consume the images queue from this machine (STAGE=local for the local stack; WORKER_ARGS='--once --concurrency 4')
-	$(if $(filter local,$(STAGE)),$(LOCAL_ENV)) AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true \
+worker: install ## Consume the images queue from this machine (STAGE=local or local-worker: the local stacks; WORKER_ARGS='--once --concurrency 4')
+	$(if $(filter local local-%,$(STAGE)),$(LOCAL_ENV)) AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true \
 		node --import tsx src/worker/main.ts --stage $(STAGE) --region $(REGION) $(WORKER_ARGS)
 
 logs: install ## Tail a function's logs: make logs FUNCTION=redrive
