@@ -1,10 +1,10 @@
 import { PermanentFailure } from '../errors';
 import { encodeThumbnail } from '../images/encode';
 import { detectFormat } from '../images/formats/registry';
-import { CONTENT_TYPES, EXTENSIONS } from '../images/output-formats';
+import { CONTENT_TYPES, EXTENSIONS, OUTPUT_FORMATS } from '../images/output-formats';
 import type { OutputFormat, RgbaBitmap } from '../images/types';
 import type { ImageStore } from '../thumbnail/image-store';
-import { thumbnailKey, thumbnailMetadata } from '../thumbnail/keys';
+import { checkThumbnailsStorable, thumbnailKey, thumbnailMetadata } from '../thumbnail/keys';
 import type { Render } from '../thumbnail/render-worker';
 import type { S3ObjectRef } from '../thumbnail/s3-event';
 import type { ThumbnailSettings } from '../thumbnail/settings';
@@ -102,6 +102,12 @@ export async function createVideoThumbnails(
   video: VideoSettings,
 ): Promise<VideoOutputs> {
   const { abortSignal } = deps;
+  // What S3 could not store is refused before anything is read: every output key in every format.
+  checkThumbnailsStorable(source.bucket, source.key, settings.sizes);
+  for (const format of OUTPUT_FORMATS) {
+    frameKey(source.key, video.frameCount - 1, video.frameCount, format);
+    storyboardKeys(source.key, format);
+  }
   const { url } = await deps.source.locate(source.bucket, source.key, {
     eTag: source.eTag,
     expiresInSeconds: URL_LIFETIME_SECONDS,

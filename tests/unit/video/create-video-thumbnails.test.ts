@@ -40,7 +40,7 @@ beforeAll(async () => {
 afterAll(() => rm(directory, { recursive: true, force: true }));
 
 /** ffmpeg reads a local file as it reads a presigned URL; the store keeps what is written. */
-async function run(bytes: Buffer, videoSettings = video(), timeLeftMs = () => 30_000) {
+async function run(bytes: Buffer, videoSettings = video(), timeLeftMs = () => 30_000, key = 'clips/a.mp4') {
   const path = join(directory, `${Math.random().toString(36).slice(2)}.bin`);
   await writeFile(path, bytes);
   const written = new Map<string, StoredThumbnail>();
@@ -52,7 +52,7 @@ async function run(bytes: Buffer, videoSettings = video(), timeLeftMs = () => 30
   };
   const source: VideoSource = { locate: async () => ({ url: path, bytes: bytes.length }) };
   const outputs = await createVideoThumbnails(
-    { bucket: 'uploads', key: 'clips/a.mp4', size: bytes.length, eTag: undefined },
+    { bucket: 'uploads', key, size: bytes.length, eTag: undefined },
     { source, ffmpeg: createFfmpeg(ffmpegBinary), store, render: renderThumbnails, timeLeftMs },
     settings,
     videoSettings,
@@ -191,6 +191,13 @@ describe('a video that cannot be made into thumbnails', () => {
     const refused = run(clip, tooLarge);
     await expect(refused).rejects.toMatchObject({ code: 'video-resolution-too-high' });
     await expect(refused).rejects.toThrow('320x240 (76,800 pixels), over the limit of 76,799');
+  });
+
+  it('is key-too-long, before ffmpeg reads anything, when a frame key would exceed S3’s limit', async () => {
+    // 1010 bytes: the poster keys fit (…/1280x720.avif: 1024 bytes), the 16th frame's (…/frames/15.avif) would not.
+    const key = `${'k'.repeat(1004)}/a.mp4`;
+    const refused = run(Buffer.from('never read'), video({ frameCount: 16 }), () => 30_000, key);
+    await expect(refused).rejects.toMatchObject({ code: 'key-too-long' });
   });
 
   it('is video-timed-out when ffmpeg is given no time, and nothing is written', async () => {
