@@ -17,6 +17,12 @@ export interface RecordSettings extends ThumbnailSettings {
   readonly invocationHeadroomMs: number;
 }
 
+/**
+ * How a record ended when handleRecord returns (it throws for a record to retry): processed (thumbnails
+ * written, or nothing to make), or sent to the dead-letter queue and acknowledged.
+ */
+export type RecordOutcome = 'processed' | 'dead-lettered';
+
 export interface RecordDependencies {
   readonly store: ImageStore;
   readonly render: Render;
@@ -86,7 +92,7 @@ export async function handleRecord(
   record: SQSRecord,
   remainingTimeMs: () => number,
   deps: RecordDependencies,
-): Promise<void> {
+): Promise<RecordOutcome> {
   const { settings, log } = deps;
   const remainingMs = remainingTimeMs();
   const neededMs = timeNeededToStart(settings);
@@ -111,6 +117,7 @@ export async function handleRecord(
       log,
       events: deps.events,
     });
+    return 'processed';
   } catch (error) {
     if (!(error instanceof PermanentFailure)) throw error;
     // Retrying cannot help: straight to the dead-letter queue with the reason, then acknowledged.
@@ -131,5 +138,6 @@ export async function handleRecord(
         reason: describeError(deleteError),
       });
     }
+    return 'dead-lettered';
   }
 }

@@ -24,15 +24,9 @@ function thumbnailFormat(keys: unknown): string {
 
 /**
  * The record handling's log (the lines the function writes as JSON, one per object) as one readable line
- * per object, counted in the statistics. Also tells whether the message was dead-lettered, which
- * handleRecord reports only by this line (`outcome: "dead-lettered"`).
+ * per object, counted in the statistics.
  */
-export function messageLog(
-  record: SQSRecord,
-  print: LinePrinter,
-  stats: WorkerStats,
-): RecordLog & { readonly deadLettered: boolean } {
-  let deadLettered = false;
+export function messageLog(record: SQSRecord, print: LinePrinter, stats: WorkerStats): RecordLog {
   const describe = (message: string, fields: Extra): string => {
     const object =
       fields.key === undefined ? `message ${record.messageId}` : `s3://${text(fields.bucket)}/${text(fields.key)}`;
@@ -48,7 +42,6 @@ export function messageLog(
       case 'failure':
         return `failed    ${object}${reason} (${fields.permanent ? 'permanent' : 'transient: SQS delivers it again'})`;
       case 'dead-lettered':
-        deadLettered = true;
         return `dead      message ${record.messageId} -> dead-letter queue, ${text(fields.failureCode)}`;
       case undefined:
         return `${message} ${JSON.stringify(fields)}`;
@@ -61,9 +54,6 @@ export function messageLog(
     info: (message, ...extras) => write(message, extras),
     error: (message, ...extras) => write(message, extras),
     warn: (message, ...extras) => print.warn(`warning   ${message} ${JSON.stringify(Object.assign({}, ...extras))}`),
-    get deadLettered() {
-      return deadLettered;
-    },
   };
 }
 
@@ -97,13 +87,13 @@ export function workerRecordHandler(
   stats: WorkerStats,
 ): RecordHandler {
   return async (record, remainingTimeMs) => {
-    const log = messageLog(record, print, stats);
     const renderer = renderers.acquire();
     try {
-      await handleRecord(record, remainingTimeMs, { ...shared, render: renderer.render, log });
+      const log = messageLog(record, print, stats);
+      const outcome = await handleRecord(record, remainingTimeMs, { ...shared, render: renderer.render, log });
+      return outcome === 'dead-lettered' ? 'dead-lettered' : 'succeeded';
     } finally {
       renderers.release(renderer);
     }
-    return log.deadLettered ? 'dead-lettered' : 'succeeded';
   };
 }

@@ -187,7 +187,7 @@ describe('handleRecord', () => {
         '1399 ms left in the invocation, under the 1400 ms a record needs (RENDER_BUDGET_MS + INVOCATION_HEADROOM_MS)',
       ),
     );
-    await expect(handleRecord(record, () => 1_400, deps)).resolves.toBeUndefined();
+    await expect(handleRecord(record, () => 1_400, deps)).resolves.toBe('processed');
     expect(store.written).toHaveLength(2);
   });
 
@@ -196,7 +196,7 @@ describe('handleRecord', () => {
     const record = sqsRecord('bad', s3NotificationBody('images', 'missing-bytes.jpg'));
     store.read = async () => Buffer.from('not an image');
 
-    await expect(handleRecord(record, () => 60_000, deps)).resolves.toBeUndefined();
+    await expect(handleRecord(record, () => 60_000, deps)).resolves.toBe('dead-lettered');
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
   });
 
