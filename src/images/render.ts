@@ -5,7 +5,7 @@ import { detectFormat } from './formats/registry';
 import { CONTENT_TYPES } from './output-formats';
 import { applyOrientation, displayedSize, isSideways } from './orientation';
 import { shrinkByArea } from './resample';
-import type { DecodeBudget, OutputFormat, OutputFormatSetting, RgbaBitmap } from './types';
+import type { DecodeBudget, OutputFormat, OutputFormatSetting, RgbaBitmap, SourceFormat } from './types';
 import { fitInside, type BoundingBox, type Dimensions } from '../thumbnail/sizes';
 
 export { loadLargeJpegEncoder } from './encode';
@@ -15,6 +15,8 @@ export interface RenderedThumbnail {
   readonly width: number;
   readonly height: number;
   readonly format: OutputFormat;
+  /** The format the source was recognised as (the same for every thumbnail of one source). */
+  readonly sourceFormat: SourceFormat;
   readonly contentType: string;
   readonly body: Buffer;
 }
@@ -108,6 +110,7 @@ export async function renderThumbnails(
     width,
     height,
     format: output!,
+    sourceFormat: format.name,
     contentType: CONTENT_TYPES[output!],
     body: bodies.get(`${width}x${height}`)!,
   }));

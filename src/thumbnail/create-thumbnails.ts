@@ -1,3 +1,4 @@
+import type { SourceFormat } from '../images/types';
 import type { VideoRouter } from '../video/forward';
 import { tooManyBytes, type ImageStore } from './image-store';
 import { checkThumbnailsStorable, thumbnailKey, thumbnailMetadata } from './keys';
@@ -11,6 +12,12 @@ export interface WrittenThumbnail {
   readonly height: number;
   readonly bytes: number;
   readonly contentType: string;
+}
+
+/** What one source image became: its recognised format and the thumbnails written. */
+export interface WrittenThumbnails {
+  readonly sourceFormat: SourceFormat;
+  readonly thumbnails: WrittenThumbnail[];
 }
 
 export interface ThumbnailDependencies {
@@ -32,7 +39,7 @@ export async function createThumbnails(
   source: S3ObjectRef,
   { store, render, abortSignal, videos }: ThumbnailDependencies,
   settings: ThumbnailSettings,
-): Promise<WrittenThumbnail[]> {
+): Promise<WrittenThumbnails> {
   // What the notification tells is checked first: no GET and no decode for what cannot be stored.
   if (source.size !== undefined && source.size > settings.maxImageBytes) {
     // Too large for an image, but maybe a video: its first bytes tell (one small ranged GET).
@@ -53,7 +60,7 @@ export async function createThumbnails(
     budget: { maxPixels: settings.maxImagePixels, maxBytes: settings.maxDecodeBytes },
   });
   // The sizes are independent objects: written concurrently, one round trip instead of one per size.
-  return Promise.all(
+  const written = await Promise.all(
     thumbnails.map(async (thumbnail) => {
       const key = thumbnailKey(source.key, thumbnail.box, thumbnail.format);
       await store.write(
@@ -69,4 +76,5 @@ export async function createThumbnails(
       };
     }),
   );
+  return { sourceFormat: thumbnails[0]!.sourceFormat, thumbnails: written };
 }

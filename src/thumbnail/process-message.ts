@@ -81,8 +81,9 @@ export async function processImageMessage(body: string, deps: MessageDependencie
       deps.log.info('thumbnails written', {
         ...fields,
         outcome: 'success',
-        sizes: written.map(({ width, height }) => `${width}x${height}`),
-        keys: written.map(({ key }) => key),
+        sourceFormat: written.sourceFormat,
+        sizes: written.thumbnails.map(({ width, height }) => `${width}x${height}`),
+        keys: written.thumbnails.map(({ key }) => key),
         durationMs,
       });
     } catch (error) {
@@ -107,7 +108,10 @@ export async function processImageMessage(body: string, deps: MessageDependencie
       continue;
     }
     try {
-      const thumbnails = written.map((thumbnail) => ({ bucket: deps.settings.thumbnailsBucket, ...thumbnail }));
+      const thumbnails = written.thumbnails.map((thumbnail) => ({
+        bucket: deps.settings.thumbnailsBucket,
+        ...thumbnail,
+      }));
       await deps.events.publish([thumbnailsCreated(source, thumbnails, durationMs)], { abortSignal: deps.abortSignal });
     } catch (error) {
       deps.log.error('thumbnails written, but their event was not published; the message will be retried', {

@@ -17,11 +17,6 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function thumbnailFormat(keys: unknown): string {
-  const first = Array.isArray(keys) ? String(keys[0] ?? '') : '';
-  return first.slice(first.lastIndexOf('.') + 1) || 'unknown';
-}
-
 /**
  * The record handling's log (the lines the function writes as JSON, one per object) as one readable line
  * per object, counted in the statistics.
@@ -33,7 +28,7 @@ export function messageLog(record: SQSRecord, print: LinePrinter, stats: WorkerS
     const reason = fields.reason === undefined ? '' : `: ${text(fields.reason)}`;
     switch (fields.outcome) {
       case 'success':
-        stats.countThumbnails(thumbnailFormat(fields.keys));
+        stats.countObject(text(fields.sourceFormat ?? 'unknown'));
         return `ok        ${object} -> ${(fields.sizes as string[] | undefined)?.join(' ') ?? ''} (${text(fields.durationMs)} ms)`;
       case 'skipped':
       case 'ignored':

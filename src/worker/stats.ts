@@ -5,8 +5,8 @@ export type MessageOutcome = 'succeeded' | 'dead-lettered' | 'retried' | 'releas
 export class WorkerStats {
   received = 0;
   readonly outcomes: Record<MessageOutcome, number> = { succeeded: 0, 'dead-lettered': 0, retried: 0, released: 0 };
-  /** Objects that got thumbnails, by the thumbnails' format (jpg, png, webp, avif). */
-  readonly thumbnailsByFormat = new Map<string, number>();
+  /** Objects that got thumbnails, by the format their source was recognised as (jpeg, png, heic...). */
+  readonly objectsByFormat = new Map<string, number>();
   /** Objects acknowledged without thumbnails (deleted or overwritten before processing, S3 test events). */
   skipped = 0;
 
@@ -16,8 +16,8 @@ export class WorkerStats {
     this.outcomes[outcome] += 1;
   }
 
-  countThumbnails(format: string): void {
-    this.thumbnailsByFormat.set(format, (this.thumbnailsByFormat.get(format) ?? 0) + 1);
+  countObject(sourceFormat: string): void {
+    this.objectsByFormat.set(sourceFormat, (this.objectsByFormat.get(sourceFormat) ?? 0) + 1);
   }
 
   get finished(): number {
@@ -42,7 +42,7 @@ export class WorkerStats {
   /** The summary printed on exit. */
   summary(nowMs: number): string {
     const elapsedSeconds = (nowMs - this.startedAtMs) / 1000;
-    const formats = [...this.thumbnailsByFormat].sort(([a], [b]) => a.localeCompare(b));
+    const formats = [...this.objectsByFormat].sort(([a], [b]) => a.localeCompare(b));
     return [
       `messages received       ${this.received}`,
       `  succeeded             ${this.outcomes.succeeded}`,

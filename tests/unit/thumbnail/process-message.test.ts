@@ -185,6 +185,7 @@ describe('processImageMessage', () => {
           bucket: 'images',
           key: 'a b.jpg',
           outcome: 'success',
+          sourceFormat: 'jpeg',
           sizes: ['75x50', '125x83'],
           keys: ['a b.jpg/75x75.jpg', 'a b.jpg/125x125.jpg'],
           durationMs: 5,

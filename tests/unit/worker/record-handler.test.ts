@@ -110,7 +110,7 @@ describe('the worker with the thumbnail function’s record handling', () => {
 
     expect(stats.received).toBe(3);
     expect(stats.outcomes).toEqual({ succeeded: 1, 'dead-lettered': 1, retried: 1, released: 0 });
-    expect([...stats.thumbnailsByFormat]).toEqual([['jpg', 1]]);
+    expect([...stats.objectsByFormat]).toEqual([['jpeg', 1]]);
     expect(lines).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^ok +s3:\/\/images\/photo\.jpg -> 75x56 200x150 \(\d+ ms\)$/),
