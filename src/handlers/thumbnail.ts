@@ -4,11 +4,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { loadThumbnailConfig } from '../config';
-import { describeError } from '../errors';
 import { handleRecord, timeoutMisconfigurationCheck } from '../thumbnail/handle-record';
 import { sharedRecordDependencies } from '../thumbnail/record-dependencies';
 import { createRenderWorker } from '../thumbnail/render-worker';
-import { scheduleRetries } from '../thumbnail/retry-backoff';
+import { scheduleRetriesOfFailedRecords } from '../thumbnail/retry-backoff';
 
 // Built once per container and reused by every invocation it serves (the worker builds the same).
 const settings = loadThumbnailConfig();
@@ -48,16 +47,6 @@ export const handler = middy(async (event: SQSEvent, context: Context): Promise<
     // A batch in which every message failed is reported like any other, not thrown.
     throwOnFullBatchFailure: false,
   });
-  const failedIds = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
-  const failedRecords = event.Records.filter((record) => failedIds.has(record.messageId));
-  if (failedRecords.length > 0) {
-    try {
-      await scheduleRetries(sqs, settings.imagesQueueUrl, failedRecords, settings.retry);
-    } catch (error) {
-      logger.warn('could not shorten the retry delay; failed messages wait out the visibility timeout', {
-        reason: describeError(error),
-      });
-    }
-  }
+  await scheduleRetriesOfFailedRecords(sqs, settings.imagesQueueUrl, event, response, settings.retry, logger);
   return response;
 }).use(injectLambdaContext(logger));

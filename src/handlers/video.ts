@@ -6,10 +6,9 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { createEventBridgeClient, createS3Client, createSqsClient } from '../aws/clients';
 import { eventBridgePublisher } from '../aws/event-bus';
 import { loadVideoConfig } from '../config';
-import { describeError } from '../errors';
 import { s3ImageStore } from '../thumbnail/image-store';
 import { createRenderWorker } from '../thumbnail/render-worker';
-import { scheduleRetries } from '../thumbnail/retry-backoff';
+import { scheduleRetriesOfFailedRecords } from '../thumbnail/retry-backoff';
 import { createFfmpeg, locateFfmpeg } from '../video/ffmpeg';
 import { handleVideoRecord } from '../video/handle-video-record';
 import { s3VideoSource } from '../video/video-source';
@@ -55,16 +54,6 @@ export const handler = middy(async (event: SQSEvent, context: Context): Promise<
     processInParallel: false,
     throwOnFullBatchFailure: false,
   });
-  const failedIds = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
-  const failedRecords = event.Records.filter((record) => failedIds.has(record.messageId));
-  if (failedRecords.length > 0) {
-    try {
-      await scheduleRetries(sqs, settings.videosQueueUrl, failedRecords, settings.retry);
-    } catch (error) {
-      logger.warn('could not shorten the retry delay; failed messages wait out the visibility timeout', {
-        reason: describeError(error),
-      });
-    }
-  }
+  await scheduleRetriesOfFailedRecords(sqs, settings.videosQueueUrl, event, response, settings.retry, logger);
   return response;
 }).use(injectLambdaContext(logger));

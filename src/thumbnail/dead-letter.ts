@@ -5,7 +5,10 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import type { PermanentFailure } from '../errors';
+import { describeError, type PermanentFailure } from '../errors';
+import { thumbnailsFailed, type EventPublisher } from './events';
+import type { LogSink } from './process-message';
+import { parseImageMessage, type S3ObjectRef } from './s3-event';
 
 /** Message attributes that say why a message is in the dead-letter queue. */
 export const FAILURE_CODE_ATTRIBUTE = 'failure-code';
@@ -72,4 +75,54 @@ export async function sendToDeadLetterQueue(
  */
 export async function deleteFromSourceQueue(sqs: SQSClient, queueUrl: string, record: SQSRecord): Promise<void> {
   await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle }));
+}
+
+/** The objects a message names, for its "Thumbnails Failed" events; none if it is not an S3 event. */
+function objectsNamedBy(body: string): readonly S3ObjectRef[] {
+  try {
+    const message = parseImageMessage(body);
+    return message.kind === 'objects' ? message.objects : [];
+  } catch {
+    return [];
+  }
+}
+
+export interface DeadLetterDependencies {
+  readonly sqs: SQSClient;
+  readonly events: EventPublisher;
+  readonly log: LogSink & { warn(message: string, ...extra: Record<string, unknown>[]): void };
+  readonly deadLetterQueueUrl: string;
+  /** The queue the record came from (images or videos), deleted from at once. */
+  readonly sourceQueueUrl: string;
+  readonly abortSignal?: AbortSignal;
+}
+
+/**
+ * Where a record that can never succeed goes, for images and videos alike: its "Thumbnails Failed"
+ * events first (if EventBridge does not take them this throws, the record fails as transient and stays in
+ * its queue, so no dead letter goes unannounced), then the dead-letter queue with its reason, then
+ * deleted from its queue at once.
+ */
+export async function deadLetterRecord(
+  record: SQSRecord,
+  error: PermanentFailure,
+  deps: DeadLetterDependencies,
+): Promise<void> {
+  const failure = { code: error.code, reason: describeError(error) };
+  await deps.events.publish(thumbnailsFailed(objectsNamedBy(record.body), failure, record.messageId), {
+    abortSignal: deps.abortSignal,
+  });
+  await sendToDeadLetterQueue(deps.sqs, deps.deadLetterQueueUrl, record, error);
+  deps.log.info('message sent to the dead-letter queue', {
+    outcome: 'dead-lettered',
+    failureCode: error.code,
+    reason: describeError(error),
+  });
+  try {
+    await deleteFromSourceQueue(deps.sqs, deps.sourceQueueUrl, record);
+  } catch (deleteError) {
+    deps.log.warn('could not delete a dead-lettered message at once; the batch response acknowledges it', {
+      reason: describeError(deleteError),
+    });
+  }
 }

@@ -1,13 +1,12 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import type { VideoRouter } from '../video/forward';
-import { describeError, PermanentFailure, RecordDeferredError } from '../errors';
-import { deleteFromSourceQueue, sendToDeadLetterQueue } from './dead-letter';
-import { thumbnailsFailed, type EventPublisher } from './events';
+import { PermanentFailure, RecordDeferredError } from '../errors';
+import { deadLetterRecord } from './dead-letter';
+import type { EventPublisher } from './events';
 import type { ImageStore } from './image-store';
 import { processImageMessage, type LogSink } from './process-message';
 import type { Render } from './render-worker';
-import { parseImageMessage, type S3ObjectRef } from './s3-event';
 import type { RenderLimits, ThumbnailSettings } from './settings';
 
 export interface RecordSettings extends ThumbnailSettings {
@@ -33,16 +32,6 @@ export interface RecordDependencies {
   readonly videos?: VideoRouter;
   /** "Thumbnails Created" and "Thumbnails Failed" go here (src/aws/event-bus.ts on AWS). */
   readonly events: EventPublisher;
-}
-
-/** The objects a message names, for its "Thumbnails Failed" events; none if it is not an S3 event. */
-function objectsNamedBy(body: string): readonly S3ObjectRef[] {
-  try {
-    const message = parseImageMessage(body);
-    return message.kind === 'objects' ? message.objects : [];
-  } catch {
-    return [];
-  }
 }
 
 /**
@@ -121,23 +110,12 @@ export async function handleRecord(
   } catch (error) {
     if (!(error instanceof PermanentFailure)) throw error;
     // Retrying cannot help: straight to the dead-letter queue with the reason, then acknowledged.
-    const failure = { code: error.code, reason: describeError(error) };
-    await deps.events.publish(thumbnailsFailed(objectsNamedBy(record.body), failure, record.messageId), {
+    await deadLetterRecord(record, error, {
+      ...deps,
+      deadLetterQueueUrl: settings.deadLetterQueueUrl,
+      sourceQueueUrl: settings.imagesQueueUrl,
       abortSignal,
     });
-    await sendToDeadLetterQueue(deps.sqs, settings.deadLetterQueueUrl, record, error);
-    log.info('message sent to the dead-letter queue', {
-      outcome: 'dead-lettered',
-      failureCode: error.code,
-      reason: describeError(error),
-    });
-    try {
-      await deleteFromSourceQueue(deps.sqs, settings.imagesQueueUrl, record);
-    } catch (deleteError) {
-      log.warn('could not delete a dead-lettered message at once; the batch response acknowledges it', {
-        reason: describeError(deleteError),
-      });
-    }
     return 'dead-lettered';
   }
 }

@@ -1,5 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { describeError } from '../errors';
 import { changeVisibility } from '../aws/change-visibility';
 import type { RetryPolicy } from './settings';
 
@@ -31,4 +32,28 @@ export async function scheduleRetries(
       visibilityTimeoutSeconds: retryDelaySeconds(Number(record.attributes.ApproximateReceiveCount) || 1, policy),
     })),
   );
+}
+
+/**
+ * After a batch (images or videos): the records its response reports as failed get their retry delay.
+ * Best effort, as scheduleRetries: a refusal is logged and those messages wait out the visibility timeout.
+ */
+export async function scheduleRetriesOfFailedRecords(
+  sqs: SQSClient,
+  queueUrl: string,
+  event: SQSEvent,
+  response: SQSBatchResponse,
+  policy: RetryPolicy,
+  log: { warn(message: string, ...extra: Record<string, unknown>[]): void },
+): Promise<void> {
+  const failedIds = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+  const failedRecords = event.Records.filter((record) => failedIds.has(record.messageId));
+  if (failedRecords.length === 0) return;
+  try {
+    await scheduleRetries(sqs, queueUrl, failedRecords, policy);
+  } catch (error) {
+    log.warn('could not shorten the retry delay; failed messages wait out the visibility timeout', {
+      reason: describeError(error),
+    });
+  }
 }

@@ -1,12 +1,12 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { describeError, ObjectGoneError, ObjectSupersededError, PermanentFailure } from '../errors';
-import { deleteFromSourceQueue, sendToDeadLetterQueue } from '../thumbnail/dead-letter';
+import { deadLetterRecord } from '../thumbnail/dead-letter';
 import type { ImageStore } from '../thumbnail/image-store';
 import type { LogSink } from '../thumbnail/process-message';
 import type { Render } from '../thumbnail/render-worker';
-import { thumbnailsCreated, thumbnailsFailed, type EventPublisher } from '../thumbnail/events';
-import { parseImageMessage, type S3ObjectRef } from '../thumbnail/s3-event';
+import { thumbnailsCreated, type EventPublisher } from '../thumbnail/events';
+import { parseImageMessage } from '../thumbnail/s3-event';
 import type { ThumbnailSettings } from '../thumbnail/settings';
 import { createVideoThumbnails } from './create-video-thumbnails';
 import type { Ffmpeg } from './ffmpeg';
@@ -34,16 +34,6 @@ export interface VideoRecordDependencies {
    */
   readonly events: EventPublisher;
   readonly now?: () => number;
-}
-
-/** The objects a message names, for its "Thumbnails Failed" events; none if it is not an S3 event. */
-function objectsNamedBy(body: string): readonly S3ObjectRef[] {
-  try {
-    const message = parseImageMessage(body);
-    return message.kind === 'objects' ? message.objects : [];
-  } catch {
-    return [];
-  }
 }
 
 /**
@@ -122,23 +112,11 @@ export async function handleVideoRecord(
     }
   } catch (error) {
     if (!(error instanceof PermanentFailure)) throw error;
-    // Announced first: if EventBridge does not take it, the message stays in the videos queue (retried).
-    const failure = { code: error.code, reason: describeError(error) };
-    await deps.events.publish(thumbnailsFailed(objectsNamedBy(record.body), failure, record.messageId), {
+    await deadLetterRecord(record, error, {
+      ...deps,
+      deadLetterQueueUrl: settings.deadLetterQueueUrl,
+      sourceQueueUrl: settings.videosQueueUrl,
       abortSignal,
     });
-    await sendToDeadLetterQueue(deps.sqs, settings.deadLetterQueueUrl, record, error);
-    log.info('message sent to the dead-letter queue', {
-      outcome: 'dead-lettered',
-      failureCode: error.code,
-      reason: describeError(error),
-    });
-    try {
-      await deleteFromSourceQueue(deps.sqs, settings.videosQueueUrl, record);
-    } catch (deleteError) {
-      log.warn('could not delete a dead-lettered message at once; the batch response acknowledges it', {
-        reason: describeError(deleteError),
-      });
-    }
   }
 }
