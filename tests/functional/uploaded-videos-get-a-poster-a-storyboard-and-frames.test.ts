@@ -5,10 +5,9 @@ import { eventually } from '../support/eventually';
 import { makeAudioOnly, makeVideo } from '../support/sample-videos';
 import { download, listKeys, upload, type Stack } from '../support/stack';
 import { takeDeadLetters } from './support/dead-letters';
-import { captureThumbnailEvents, type DeliveredEvent, type EventCapture } from './support/event-capture';
+import { useThumbnailEventCapture } from './support/event-capture';
 import { functionLogLines } from './support/logs';
 import { useTestPrefix } from './support/test-prefix';
-import { thumbnailFunctionEnvironment } from './support/thumbnail-function';
 
 jest.setTimeout(240_000);
 
@@ -30,24 +29,11 @@ describe('uploading videos to the images bucket', () => {
   const scope = useTestPrefix('videos');
   const { prefix } = scope;
   let stack: Stack;
-  let capture: EventCapture;
-
-  beforeAll(async () => {
+  beforeAll(() => {
     stack = scope.stack;
-    const { EVENT_BUS_NAME } = await thumbnailFunctionEnvironment();
-    capture = await captureThumbnailEvents(EVENT_BUS_NAME!, prefix);
   });
-  afterAll(async () => {
-    await capture?.close();
-  });
-
-  const eventFor = (key: string, detailType: string) =>
-    eventually(`a "${detailType}" event for ${key}`, async () => {
-      const found = (await capture.read()).find(
-        (event) => event['detail-type'] === detailType && event.detail.key === key,
-      );
-      return found;
-    }) as Promise<DeliveredEvent>;
+  const { eventsFor } = useThumbnailEventCapture(prefix);
+  const eventFor = async (key: string, detailType: string) => (await eventsFor(key, detailType))[0]!;
 
   it('gives an MP4, a video opening on black, a portrait phone video and a WebM a poster at every size, a storyboard and their frames', async () => {
     const videos = [

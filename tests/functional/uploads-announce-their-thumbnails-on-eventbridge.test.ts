@@ -1,11 +1,9 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { fitInside } from '../../src/thumbnail/sizes';
-import { eventually } from '../support/eventually';
 import { makeJpeg } from '../support/sample-images';
 import { s3, upload, type Stack } from '../support/stack';
-import { captureThumbnailEvents, type DeliveredEvent, type EventCapture } from './support/event-capture';
+import { useThumbnailEventCapture } from './support/event-capture';
 import { useTestPrefix } from './support/test-prefix';
-import { thumbnailFunctionEnvironment } from './support/thumbnail-function';
 
 jest.setTimeout(180_000);
 
@@ -13,30 +11,16 @@ describe('a subscriber to the thumbnail events on the EventBridge bus', () => {
   const scope = useTestPrefix('events');
   const { prefix } = scope;
   let stack: Stack;
-  let capture: EventCapture;
-
-  beforeAll(async () => {
+  beforeAll(() => {
     stack = scope.stack;
-    const { EVENT_BUS_NAME } = await thumbnailFunctionEnvironment();
-    capture = await captureThumbnailEvents(EVENT_BUS_NAME!, prefix);
   });
-  afterAll(async () => {
-    await capture?.close();
-  });
-
-  const eventFor = (key: string, detailType: string) =>
-    eventually(`a "${detailType}" event for ${key}`, async () => {
-      const matching = (await capture.read()).filter(
-        (event) => event['detail-type'] === detailType && event.detail.key === key,
-      );
-      return matching.length > 0 ? matching : undefined;
-    });
+  const { eventsFor: eventFor } = useThumbnailEventCapture(prefix);
 
   it('is told "Thumbnails Created" for an upload, naming every thumbnail as it is in the thumbnails bucket', async () => {
     const key = `${prefix}/photo.jpg`;
     await upload(stack.imagesBucket, key, await makeJpeg(800, 600));
 
-    const [event, ...repeats] = (await eventFor(key, 'Thumbnails Created')) as DeliveredEvent[];
+    const [event, ...repeats] = await eventFor(key, 'Thumbnails Created');
 
     expect(repeats).toEqual([]);
     const source = await s3.send(new HeadObjectCommand({ Bucket: stack.imagesBucket, Key: key }));

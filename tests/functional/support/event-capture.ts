@@ -12,7 +12,9 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
+import { eventually } from '../../support/eventually';
 import { sqs } from '../../support/stack';
+import { thumbnailFunctionEnvironment } from './thumbnail-function';
 
 const eventBridge = new EventBridgeClient({});
 
@@ -75,5 +77,31 @@ export async function captureThumbnailEvents(eventBusName: string, prefix: strin
       await eventBridge.send(new DeleteRuleCommand({ Name: name, EventBusName: eventBusName }));
       await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
     },
+  };
+}
+
+/**
+ * For one test file: captures the stack's thumbnail events for keys under `prefix` from beforeAll to
+ * afterAll, and waits for the events of one key and detail type (every delivery of it, in order).
+ */
+export function useThumbnailEventCapture(prefix: string): {
+  eventsFor(key: string, detailType: string): Promise<DeliveredEvent[]>;
+} {
+  let capture: EventCapture | undefined;
+  beforeAll(async () => {
+    const { EVENT_BUS_NAME } = await thumbnailFunctionEnvironment();
+    capture = await captureThumbnailEvents(EVENT_BUS_NAME!, prefix);
+  });
+  afterAll(async () => {
+    await capture?.close();
+  });
+  return {
+    eventsFor: (key, detailType) =>
+      eventually(`a "${detailType}" event for ${key}`, async () => {
+        const matching = (await capture!.read()).filter(
+          (event) => event['detail-type'] === detailType && event.detail.key === key,
+        );
+        return matching.length > 0 ? matching : undefined;
+      }),
   };
 }
