@@ -1,7 +1,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ObjectForwardedError, ObjectGoneError } from '../errors';
-import { FORMATS } from '../images/formats/registry';
+import { hasImageSignature } from '../images/formats/signatures';
 import type { S3ObjectRef } from '../thumbnail/s3-event';
 import { sniffVideoContainer, VIDEO_SNIFF_BYTES } from './sniff';
 
@@ -51,7 +51,7 @@ export interface VideoRouter {
 export function videoRouter(s3: S3Client, sqs: SQSClient, videosQueueUrl: string): VideoRouter {
   return {
     async forwardIfVideo(source, head, abortSignal) {
-      if (FORMATS.some((format) => format.sniff(head))) return;
+      if (hasImageSignature(head)) return;
       const container = sniffVideoContainer(head);
       if (!container) return;
       await sqs.send(new SendMessageCommand({ QueueUrl: videosQueueUrl, MessageBody: videoMessageBody(source) }), {

@@ -1,7 +1,8 @@
 import { compilePackagedWasm } from '../codecs/wasm';
 import { UnreadableImageError } from '../../errors';
 import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
-import { describePrimaryImage, heifFamily } from './isobmff';
+import { describePrimaryImage } from './isobmff';
+import { SIGNATURES } from './signatures';
 
 /**
  * AVIF: still images (8, 10 and 12 bits, alpha, grids) through libavif with libaom's decoder compiled
@@ -46,7 +47,7 @@ function loadDecoder(): Promise<AvifDecoderModule['default']> {
 export const avifFormat: ImageFormat = {
   name: 'avif',
 
-  sniff: (bytes) => heifFamily(bytes) === 'avif',
+  sniff: SIGNATURES.avif,
 
   inspect(bytes): DeclaredImage {
     const image = describePrimaryImage(bytes, 'avif');

@@ -1,6 +1,7 @@
 import { compilePackagedWasm } from '../codecs/wasm';
 import { UnreadableImageError } from '../../errors';
 import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
+import { SIGNATURES } from './signatures';
 
 /**
  * BMP: the DIB header is read and checked here (size, bit count, compression, and that the pixel data
@@ -158,9 +159,7 @@ function storedChannels(header: BmpHeader): number {
 export const bmpFormat: ImageFormat = {
   name: 'bmp',
 
-  sniff(bytes: Uint8Array): boolean {
-    return bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d; // 'BM'
-  },
+  sniff: SIGNATURES.bmp,
 
   inspect(bytes: Buffer): DeclaredImage {
     const header = readBmpHeader(bytes);

@@ -1,5 +1,6 @@
 import { ImageTooLargeError, UnreadableImageError } from '../../errors';
 import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
+import { SIGNATURES } from './signatures';
 
 /**
  * GIF: the first frame only, composited on the logical screen as a browser shows it before any
@@ -156,11 +157,7 @@ function anyTransparent(rgba: Buffer): boolean {
 export const gifFormat: ImageFormat = {
   name: 'gif',
 
-  sniff(bytes: Uint8Array): boolean {
-    if (bytes.length < 6) return false;
-    const signature = Buffer.from(bytes.buffer, bytes.byteOffset, 6).toString('latin1');
-    return signature === 'GIF87a' || signature === 'GIF89a';
-  },
+  sniff: SIGNATURES.gif,
 
   inspect(bytes: Buffer): DeclaredImage {
     const frame = readFirstFrame(bytes);

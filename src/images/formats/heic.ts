@@ -1,7 +1,8 @@
 import { compilePackagedWasm } from '../codecs/wasm';
 import { UnreadableImageError } from '../../errors';
 import type { DeclaredImage, DecodedImage, ImageFormat, RgbaBitmap } from '../types';
-import { describePrimaryImage, heifFamily } from './isobmff';
+import { describePrimaryImage } from './isobmff';
+import { SIGNATURES } from './signatures';
 
 /**
  * HEIC (and other HEIF files that are not AVIF): phone photos, grids of tiles, 8 and 10 bits, alpha,
@@ -148,7 +149,7 @@ async function decodePrimaryImage(bytes: Buffer): Promise<RgbaBitmap> {
 export const heicFormat: ImageFormat = {
   name: 'heic',
 
-  sniff: (bytes) => heifFamily(bytes) === 'heic',
+  sniff: SIGNATURES.heic,
 
   inspect(bytes): DeclaredImage {
     const image = describePrimaryImage(bytes, 'heic');

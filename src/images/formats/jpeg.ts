@@ -5,6 +5,7 @@ import { decodeJpeg, JpegDecodeError } from '../codecs/mozjpeg';
 import type { DeclaredImage, DecodedImage, DecodeOptions, ImageFormat } from '../types';
 import { readJpegStructure } from './jpeg-structure';
 import { oncePerFile } from './per-file';
+import { SIGNATURES } from './signatures';
 
 /** The structure inspect read, kept for decode. */
 const structureOf = oncePerFile(readJpegStructure);
@@ -39,7 +40,7 @@ export function scaleDenominator(
 export const jpegFormat: ImageFormat = {
   name: 'jpeg',
 
-  sniff: (bytes) => bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff,
+  sniff: SIGNATURES.jpeg,
 
   inspect(bytes): DeclaredImage {
     const structure = structureOf(bytes);

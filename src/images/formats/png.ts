@@ -3,8 +3,7 @@ import { ImageTooLargeError, UnreadableImageError } from '../../errors';
 import { decodePng } from '../codecs/png';
 import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
 import { oncePerFile } from './per-file';
-
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+import { PNG_SIGNATURE, SIGNATURES } from './signatures';
 
 /** Samples per pixel by PNG colour type: grey, RGB, palette, grey + alpha, RGBA. */
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
@@ -51,7 +50,7 @@ export function inflatedSize(width: number, height: number, bitsPerPixel: number
 }
 
 function readStructure(bytes: Buffer): PngStructure {
-  let at = SIGNATURE.length;
+  let at = PNG_SIGNATURE.length;
   let header: Omit<PngStructure, 'hasTransparency' | 'compressedLength' | 'idat' | 'compressedIcc'> | undefined;
   let hasTransparency = false;
   let compressedIcc: Buffer | undefined;
@@ -169,7 +168,7 @@ function iccProfileOf(structure: PngStructure): Uint8Array | undefined {
 export const pngFormat: ImageFormat = {
   name: 'png',
 
-  sniff: (bytes) => bytes.length >= 8 && SIGNATURE.equals(bytes.subarray(0, 8)),
+  sniff: SIGNATURES.png,
 
   inspect(bytes): DeclaredImage {
     const structure = structureOf(bytes);

@@ -4,6 +4,7 @@ import { ImageTooLargeError, UnreadableImageError } from '../../errors';
 import { decodeJpeg, JpegDecodeError } from '../codecs/mozjpeg';
 import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
 import { readJpegStructure } from './jpeg-structure';
+import { SIGNATURES } from './signatures';
 
 /**
  * TIFF: the first page (IFD0) only; later pages are never looked at, not even their directories.
@@ -527,11 +528,7 @@ function iccOf(page: TiffPage): { iccProfile?: Uint8Array } {
 export const tiffFormat: ImageFormat = {
   name: 'tiff',
 
-  sniff(bytes: Uint8Array): boolean {
-    if (bytes.length < 4) return false;
-    const [a, b, c, d] = bytes;
-    return (a === 0x49 && b === 0x49 && c === 42 && d === 0) || (a === 0x4d && b === 0x4d && c === 0 && d === 42);
-  },
+  sniff: SIGNATURES.tiff,
 
   inspect(bytes: Buffer): DeclaredImage {
     const page = readFirstPage(bytes);

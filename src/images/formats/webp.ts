@@ -2,6 +2,7 @@ import { compilePackagedWasm } from '../codecs/wasm';
 import { ImageTooLargeError, UnreadableImageError } from '../../errors';
 import type { DeclaredImage, DecodedImage, ImageFormat, RgbaBitmap } from '../types';
 import { oncePerFile } from './per-file';
+import { SIGNATURES } from './signatures';
 
 /**
  * WebP: lossy (VP8), lossless (VP8L), alpha (ALPH) and animated files through libwebp compiled to
@@ -240,10 +241,7 @@ async function decodeStill(bytes: Buffer): Promise<RgbaBitmap> {
 export const webpFormat: ImageFormat = {
   name: 'webp',
 
-  sniff: (bytes) =>
-    bytes.length >= 12 &&
-    Buffer.from(bytes.buffer, bytes.byteOffset, 4).toString('latin1') === 'RIFF' &&
-    Buffer.from(bytes.buffer, bytes.byteOffset + 8, 4).toString('latin1') === 'WEBP',
+  sniff: SIGNATURES.webp,
 
   inspect(bytes): DeclaredImage {
     const structure = structureOf(bytes);
