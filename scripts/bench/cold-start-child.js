@@ -4,17 +4,20 @@
  * tsx), as Lambda runs it:
  *   node [--enable-source-maps] scripts/bench/cold-start-child.js <handler .js> <input image> <request JSON file>
  * 1. requires the handler module (what Lambda does before the first invocation);
- * 2. starts the render worker on the same bundle file, as the handler does on its first record, and
- *    waits for it to be ready (it loads the render step and compiles the JPEG codecs);
+ * 2. starts the render worker on the render thread's bundle beside the handler's, as the handler does on
+ *    its first record, and waits for it to be ready (it loads the render step and compiles the JPEG codecs);
  * 3. renders the input once (the first render of a fresh process), then `warmRuns` more times in the same
  *    worker. The messages are those of src/thumbnail/render-worker.ts.
  * Prints one JSON line of milliseconds.
  */
 const { readFileSync } = require('node:fs');
+const { dirname, join } = require('node:path');
 const { Worker } = require('node:worker_threads');
 
 const [handlerFile, inputFile, requestFile] = process.argv.slice(2);
-const { environment, boxes, options, warmRuns, workerRole } = JSON.parse(readFileSync(requestFile, 'utf8'));
+const { environment, boxes, options, warmRuns, workerRole, renderThreadBundle } = JSON.parse(
+  readFileSync(requestFile, 'utf8'),
+);
 Object.assign(process.env, environment);
 const ms = (since) => Number(process.hrtime.bigint() - since) / 1e6;
 
@@ -24,7 +27,7 @@ const moduleLoadMs = ms(loadStarted);
 
 const source = readFileSync(inputFile);
 const workerStarted = process.hrtime.bigint();
-const worker = new Worker(handlerFile, { workerData: { role: workerRole } });
+const worker = new Worker(join(dirname(handlerFile), renderThreadBundle), { workerData: { role: workerRole } });
 let nextId = 0;
 let waiting;
 worker.on('message', (reply) => waiting?.(reply));

@@ -6,13 +6,13 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { inflateRawSync } from 'node:zlib';
 import { CACHE_DIR, ROOT } from './inputs';
 import { median } from './report';
-import { WORKER_ROLE } from '../../src/thumbnail/render-worker';
+import { unpack } from './zip';
+import { RENDER_THREAD_BUNDLE, WORKER_ROLE } from '../../src/thumbnail/render-protocol';
 import type { BoundingBox } from '../../src/thumbnail/sizes';
 import type { RenderOptions } from '../../src/images/render';
 
@@ -38,46 +38,6 @@ export interface ColdStart {
   /** Renders after the first, in the same worker. */
   readonly warmRenderMs: number;
   readonly runs: { moduleLoadMs: number; workerReadyMs: number; firstRenderMs: number; warmRendersMs: number[] }[];
-}
-
-interface ZipEntry {
-  readonly name: string;
-  readonly method: number;
-  readonly compressedSize: number;
-  readonly dataStart: number;
-}
-
-/** The entries of a zip file, from its central directory (no zip64: the package is a few MB). */
-function zipEntries(zip: Buffer): ZipEntry[] {
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (end < 0) throw new Error('not a zip file');
-  let offset = zip.readUInt32LE(end + 16);
-  const entries: ZipEntry[] = [];
-  for (let i = 0, count = zip.readUInt16LE(end + 10); i < count; i++) {
-    const nameLength = zip.readUInt16LE(offset + 28);
-    const local = zip.readUInt32LE(offset + 42);
-    entries.push({
-      name: zip.toString('utf8', offset + 46, offset + 46 + nameLength),
-      method: zip.readUInt16LE(offset + 10),
-      compressedSize: zip.readUInt32LE(offset + 20),
-      dataStart: local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28),
-    });
-    offset += 46 + nameLength + zip.readUInt16LE(offset + 30) + zip.readUInt16LE(offset + 32);
-  }
-  return entries;
-}
-
-/** Unzips the package into `directory` (stored or deflated entries, as serverless writes them). */
-async function unpack(zip: Buffer, directory: string): Promise<ZipEntry[]> {
-  const entries = zipEntries(zip);
-  for (const entry of entries) {
-    if (entry.name.endsWith('/')) continue;
-    const data = zip.subarray(entry.dataStart, entry.dataStart + entry.compressedSize);
-    const path = join(directory, entry.name);
-    await mkdir(join(path, '..'), { recursive: true });
-    await writeFile(path, entry.method === 8 ? inflateRawSync(data) : data);
-  }
-  return entries;
 }
 
 /** Unpacks the package afresh; throws if there is none. */
@@ -110,7 +70,17 @@ export async function measureColdStarts(
   processes: number,
 ): Promise<ColdStart> {
   const requestFile = join(directory, 'cold-start-request.json');
-  await writeFile(requestFile, JSON.stringify({ environment, boxes, options, warmRuns: 3, workerRole: WORKER_ROLE }));
+  await writeFile(
+    requestFile,
+    JSON.stringify({
+      environment,
+      boxes,
+      options,
+      warmRuns: 3,
+      workerRole: WORKER_ROLE,
+      renderThreadBundle: RENDER_THREAD_BUNDLE,
+    }),
+  );
   const runs: ColdStart['runs'] = [];
   for (let i = 0; i < processes; i++) {
     const { stdout } = await promisify(execFile)(

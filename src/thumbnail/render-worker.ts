@@ -1,18 +1,16 @@
-import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { ImageTooLargeError, PermanentFailure, RenderStoppedError, UnreadableImageError } from '../errors';
+import type { RenderedThumbnail, RenderOptions } from '../images/render';
+import {
+  RENDER_THREAD_BUNDLE,
+  WORKER_ROLE,
+  type RenderRequest,
+  type SerializedError,
+  type WorkerReply,
+} from './render-protocol';
 import type { RenderLimits } from './settings';
 import type { BoundingBox } from './sizes';
-import type { RenderedThumbnail, RenderOptions } from '../images/render';
-
-/**
- * The one import of the render step (decode, resize, encode): swapping the decode layer changes this line.
- * Loaded in the worker only, when it starts: the function's own thread, which just posts images to the
- * worker, never loads the codecs' JavaScript, and its cold start does not pay for it.
- */
-// require, not import(): the worker also runs this file from source through tsx's require hook (tests),
-// where import() would go to Node's own ESM loader, which cannot resolve a TypeScript path.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const loadRenderStep = async () => require('../images/render') as typeof import('../images/render');
 
 export type { RenderedThumbnail, RenderOptions };
 
@@ -31,84 +29,8 @@ export interface RenderWorker {
   close(): Promise<void>;
 }
 
-/** Marks the thread started by createRenderWorker, whichever file it runs (source or Lambda bundle). */
-export const WORKER_ROLE = 'thumbnail-render-worker';
 /** A worker that has not loaded its code by then is broken; the record is retried. */
 const STARTUP_TIMEOUT_MS = 30_000;
-
-interface RenderRequest {
-  readonly id: number;
-  readonly source: Uint8Array;
-  readonly boxes: readonly BoundingBox[];
-  readonly options: RenderOptions;
-}
-
-interface SerializedError {
-  readonly name: string;
-  readonly message: string;
-  /** Set for a PermanentFailure. */
-  readonly code?: PermanentFailure['code'];
-}
-
-type WorkerReply =
-  | { readonly type: 'ready' }
-  | { readonly type: 'done'; readonly id: number; readonly thumbnails: RenderedThumbnail[] }
-  | { readonly type: 'failed'; readonly id: number; readonly error: SerializedError };
-
-// ---- inside the worker ----
-
-function serializeError(error: unknown): SerializedError {
-  if (error instanceof PermanentFailure) return { name: error.name, message: error.message, code: error.code };
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: 'Error', message: String(error) };
-}
-
-/** An 8x8 grey JPEG: rendering it once compiles the JPEG codecs before the worker reports ready. */
-const WARM_UP_JPEG =
-  '/9j/2wBDABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9PDkzODdASFxOQERXRTc4UG1RV19iZ2hnPk1xeXBkeFxlZ2P/2wBDARESEhgVGC8aGi9jQjhCY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2P/wAARCAAIAAgDASIAAhEBAxEB/8QAFAABAAAAAAAAAAAAAAAAAAAAAP/EABQQAQAAAAAAAAAAAAAAAAAAAAD/xAAUAQEAAAAAAAAAAAAAAAAAAAAA/8QAFBEBAAAAAAAAAAAAAAAAAAAAAP/aAAwDAQACEQMRAD8AAA//2Q==';
-
-/**
- * Compiling the WebAssembly codecs is start-up, not a render: done before `ready`, it is charged to no
- * image's budget. Best effort: a failure here shows again, with its real cause, on the first render.
- */
-async function warmUp({ loadLargeJpegEncoder, renderThumbnails }: RenderStep): Promise<void> {
-  try {
-    await renderThumbnails(Buffer.from(WARM_UP_JPEG, 'base64'), [{ width: 4, height: 4, label: '4x4' }], {
-      outputFormat: 'jpeg',
-      quality: 80,
-      budget: { maxPixels: 64, maxBytes: 1_000_000 },
-    });
-    await loadLargeJpegEncoder();
-  } catch {
-    // See above.
-  }
-}
-
-type RenderStep = Awaited<ReturnType<typeof loadRenderStep>>;
-
-async function serveRenders(port: MessagePort): Promise<void> {
-  const renderStep = await loadRenderStep();
-  const { renderThumbnails } = renderStep;
-  await warmUp(renderStep);
-  port.on('message', async ({ id, source, boxes, options }: RenderRequest) => {
-    try {
-      const thumbnails = await renderThumbnails(
-        Buffer.from(source.buffer, source.byteOffset, source.byteLength),
-        boxes,
-        options,
-      );
-      port.postMessage({ type: 'done', id, thumbnails } satisfies WorkerReply);
-    } catch (error) {
-      port.postMessage({ type: 'failed', id, error: serializeError(error) } satisfies WorkerReply);
-    }
-  });
-  port.postMessage({ type: 'ready' } satisfies WorkerReply);
-}
-
-// The Lambda bundle is one file, so the worker runs that same file: this is where it becomes a worker.
-if (!isMainThread && (workerData as { role?: string } | null)?.role === WORKER_ROLE) void serveRenders(parentPort!);
-
-// ---- in the function ----
 
 /** The failure classes a render throws, rebuilt on this side of the thread boundary. */
 const PERMANENT_CLASSES: Record<string, new (code: PermanentFailure['code'], message: string) => PermanentFailure> = {
@@ -135,12 +57,15 @@ function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /**
- * The worker runs this very file: the Lambda bundle (one .js file holding this module) or, from source
- * (jest, tsx), this .ts file, loaded through tsx's require hook (a dev dependency, never in the bundle).
+ * What the thread runs: in the Lambda package, the render thread's bundle beside this one (the
+ * function's own bundle holds none of the render step); from source (jest, tsx), render-thread.ts through
+ * tsx's require hook (a dev dependency, never in the bundle).
  */
 function workerEntry(): { readonly code: string; readonly eval: boolean } {
-  if (!__filename.endsWith('.ts')) return { code: __filename, eval: false };
-  const load = [require.resolve('tsx/cjs'), __filename].map((file) => `require(${JSON.stringify(file)});`);
+  if (!__filename.endsWith('.ts')) return { code: join(__dirname, RENDER_THREAD_BUNDLE), eval: false };
+  const load = [require.resolve('tsx/cjs'), join(__dirname, 'render-thread.ts')].map(
+    (file) => `require(${JSON.stringify(file)});`,
+  );
   return { code: load.join(' '), eval: true };
 }
 
