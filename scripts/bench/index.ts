@@ -334,6 +334,7 @@ function printResults(results: InputResult[], packaged: PackageResult | undefine
       const cold = (label: string, ms: number, check = '-', ratio = '-') =>
         rows.push(['cold start', label, ms.toFixed(0), '-', '-', '-', '-', ratio, '-', check, '-']);
       cold('load handler module', coldStart.moduleLoadMs, coldStart.moduleLoadMs <= 50 ? 'ok' : 'over 50');
+      cold('load its 3 AWS SDK clients alone', coldStart.sdkClientsLoadMs);
       cold('render worker ready', coldStart.workerReadyMs);
       const ratio = coldStart.firstRenderMs / coldStart.warmRenderMs;
       cold('first 1mp render', coldStart.firstRenderMs, ratio <= 3 ? 'ok' : 'over 3x', `${ratio.toFixed(1)}x warm`);
