@@ -14,13 +14,14 @@ export type SharedRecordDependencies = Omit<RecordDependencies, 'log' | 'render'
  * function (once per container) and the worker (src/worker/). The log and the render are the caller's.
  */
 export function sharedRecordDependencies(settings: ThumbnailConfig): SharedRecordDependencies {
+  const s3 = createS3Client();
   const sqs = createSqsClient();
   return {
     settings,
-    store: s3ImageStore(createS3Client()),
+    store: s3ImageStore(s3),
     sqs,
     // Uploads recognised as videos go to the video function's queue (when the stack has one).
-    videos: settings.videosQueueUrl ? videoRouter(createS3Client(), sqs, settings.videosQueueUrl) : undefined,
+    videos: settings.videosQueueUrl ? videoRouter(s3, sqs, settings.videosQueueUrl) : undefined,
     events: eventBridgePublisher(createEventBridgeClient(), settings.eventBusName),
   };
 }
