@@ -12,7 +12,7 @@ import type { BoundingBox } from './sizes';
 export const WORKER_ROLE = 'thumbnail-render-worker';
 
 /**
- * The render thread's bundle, beside the handler's in the package (plugins/render-thread-bundle.js
+ * The render thread's bundle, beside the handler's in the package (plugins/esbuild/render-thread-bundle.js
  * builds it from render-thread.ts).
  */
 export const RENDER_THREAD_BUNDLE = 'render-thread.js';

@@ -1,6 +1,6 @@
 /**
  * What `make build` zips into each function's package: the render step is a bundle of its own
- * (plugins/render-thread-bundle.js), shipped with the functions that render and only with them, so the
+ * (plugins/esbuild/render-thread-bundle.js), shipped with the functions that render and only with them, so the
  * thumbnail function's module load (its cold start) compiles none of the codecs and the render thread
  * none of the AWS SDK.
  */

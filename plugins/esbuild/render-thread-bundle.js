@@ -1,7 +1,5 @@
 'use strict';
 /**
- * esbuild plugins for serverless-esbuild (custom.esbuild.plugins in serverless.yml).
- *
  * render-thread-bundle: the functions that render images (those whose bundle holds
  * src/thumbnail/render-worker.ts) start the render step in a worker thread, from a file of its own:
  * src/handlers/render-thread.js, built here from src/thumbnail/render-thread.ts with the same options
@@ -11,6 +9,7 @@
  * + its name, which serverless-esbuild zips into that function's package alone).
  */
 const path = require('node:path');
+const { ownCodeSourceMaps } = require('./own-code-source-maps');
 
 const THREAD_ENTRY = 'src/thumbnail/render-thread.ts';
 // RENDER_THREAD_BUNDLE in src/thumbnail/render-protocol.ts, without its extension.
@@ -46,8 +45,7 @@ function renderThreadBundle(serverless) {
         for (const name of functionsOf(serverless, entry)) {
           await esbuild({
             ...options,
-            plugins: [],
-            metafile: false,
+            plugins: [ownCodeSourceMaps()],
             entryPoints: { [THREAD_BUNDLE_NAME]: THREAD_ENTRY },
             outdir: path.join(buildDir, `${ONLY_PREFIX}${name}`, entryDir),
           });
@@ -57,4 +55,4 @@ function renderThreadBundle(serverless) {
   };
 }
 
-module.exports = (serverless) => [renderThreadBundle(serverless)];
+module.exports = { renderThreadBundle };

@@ -1,0 +1,6 @@
+'use strict';
+/** The esbuild plugins serverless-esbuild runs on every function's build (custom.esbuild.plugins). */
+const { ownCodeSourceMaps } = require('./own-code-source-maps');
+const { renderThreadBundle } = require('./render-thread-bundle');
+
+module.exports = (serverless) => [ownCodeSourceMaps(), renderThreadBundle(serverless)];
