@@ -1,12 +1,15 @@
 import { compilePackagedWasm } from '../codecs/wasm';
 import { UnreadableImageError } from '../../errors';
 import type { DeclaredImage, DecodedImage, ImageFormat } from '../types';
+import { decodeWithDav1d, planDav1dDecode } from './avif-dav1d';
 import { describePrimaryImage } from './isobmff';
 import { SIGNATURES } from './signatures';
 
 /**
  * AVIF: still images (8, 10 and 12 bits, alpha, grids) through libavif with libaom's decoder compiled
- * to WebAssembly (@jsquash/avif), which converts any depth to 8-bit RGBA. libavif leaves irot/imir to
+ * to WebAssembly (@jsquash/avif), which converts any depth to 8-bit RGBA. An 8-bit 4:2:0 image whose
+ * largest thumbnail needs at most half its size goes through dav1d instead and is converted to RGBA at
+ * the reduced size (avif-dav1d.ts: about three times faster on a 12 MP photo). libavif leaves irot/imir to
  * the application, so the decoded pixels are as stored and DecodedImage.orientation carries the
  * equivalent EXIF orientation for the render step (which rotates after shrinking, where it is cheap).
  * The clean aperture (clap) is not applied: the full coded image is returned. For an image sequence
@@ -77,8 +80,22 @@ export const avifFormat: ImageFormat = {
     };
   },
 
-  async decode(bytes): Promise<DecodedImage> {
+  async decode(bytes, _declared, options): Promise<DecodedImage> {
     const image = describePrimaryImage(bytes, 'avif');
+    const plan = planDav1dDecode(bytes, image, options?.atLeast);
+    if (plan) {
+      // Anything dav1d refuses (or traps on) is decoded by libavif, which gives the verdict.
+      const bitmap = await decodeWithDav1d(plan).catch(() => undefined);
+      if (bitmap) {
+        return {
+          bitmap,
+          orientation: image.orientation,
+          hasAlpha: false,
+          ...(image.iccProfile ? { iccProfile: image.iccProfile } : {}),
+          fullSize: { width: image.width, height: image.height },
+        };
+      }
+    }
     const decode = await loadDecoder();
     const input = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
     let decoded: ImageData;

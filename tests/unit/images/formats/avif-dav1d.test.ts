@@ -1,0 +1,270 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import sharp, { type AvifOptions } from 'sharp';
+import { checkBudget } from '../../../../src/images/budget';
+import { avifFormat } from '../../../../src/images/formats/avif';
+import {
+  planDav1dDecode,
+  readSequenceHeader,
+  reductionFactor,
+  shrinkI420ToRgba,
+} from '../../../../src/images/formats/avif-dav1d';
+import { describePrimaryImage } from '../../../../src/images/formats/isobmff';
+import { renderThumbnails } from '../../../../src/images/render';
+import { parseBoundingBoxes } from '../../../../src/thumbnail/sizes';
+import type { DecodeBudget, RgbaBitmap } from '../../../../src/images/types';
+import { meanAbsoluteDifference, referenceRgba } from '../../../support/rgba-diff';
+
+const FIXTURES = path.join(__dirname, '../../../fixtures/images');
+const SOURCE = path.join(FIXTURES, 'source.png');
+const SOURCE_RGBA = path.join(FIXTURES, 'source-rgba.png');
+const BUDGET: DecodeBudget = { maxPixels: 50_000_000, maxBytes: 700 * 2 ** 20 };
+
+const avif = (input: string | Buffer, options: AvifOptions) =>
+  sharp(input)
+    .avif({ quality: 80, chromaSubsampling: '4:2:0', ...options })
+    .toBuffer();
+
+async function decode(bytes: Buffer, atLeast?: { width: number; height: number }) {
+  const declared = avifFormat.inspect(bytes, BUDGET);
+  checkBudget(declared, BUDGET);
+  return avifFormat.decode(bytes, declared, atLeast ? { atLeast } : {});
+}
+
+/** `image` averaged over blocks of `factor` x `factor` pixels (partial blocks at the edges), rounded. */
+function boxAverage(image: RgbaBitmap, factor: number): RgbaBitmap {
+  const width = Math.ceil(image.width / factor);
+  const height = Math.ceil(image.height / factor);
+  const data = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 4; c++) {
+        let sum = 0;
+        let count = 0;
+        for (let sy = y * factor; sy < Math.min((y + 1) * factor, image.height); sy++) {
+          for (let sx = x * factor; sx < Math.min((x + 1) * factor, image.width); sx++) {
+            sum += image.data[(sy * image.width + sx) * 4 + c]!;
+            count++;
+          }
+        }
+        data[(y * width + x) * 4 + c] = Math.round(sum / count);
+      }
+    }
+  }
+  return { data, width, height };
+}
+
+/** Flips one bit of `bytes` (in place). */
+const flipBit = (bytes: Uint8Array, bit: number) => (bytes[bit >> 3]! ^= 0x80 >> (bit & 7));
+
+/** Writes `value` into the 8 bits at `bit` (in place). */
+function writeByteAt(bytes: Uint8Array, bit: number, value: number) {
+  for (let i = 0; i < 8; i++) {
+    const current = (bytes[(bit + i) >> 3]! >> (7 - ((bit + i) & 7))) & 1;
+    if (current !== ((value >> (7 - i)) & 1)) flipBit(bytes, bit + i);
+  }
+}
+
+describe('AVIF shrink-on-load through dav1d', () => {
+  it('decodes an 8-bit 4:2:0 AVIF at half size when the thumbnail needs no more, as libavif would look halved', async () => {
+    const bytes = await avif(SOURCE, {});
+    const reduced = await decode(bytes, { width: 40, height: 30 });
+    // The fast path reports the full size and returns the reduced image; libavif's path is full size.
+    expect(reduced.fullSize).toEqual({ width: 96, height: 64 });
+    expect(reduced.bitmap).toMatchObject({ width: 48, height: 32 });
+    expect(reduced.bitmap.data.length).toBe(48 * 32 * 4);
+    expect(reduced).toMatchObject({ orientation: 1, hasAlpha: false });
+    const full = await decode(bytes);
+    expect(full.fullSize).toBeUndefined();
+    expect(meanAbsoluteDifference(reduced.bitmap, boxAverage(full.bitmap, 2))).toBeLessThan(1);
+    expect(meanAbsoluteDifference(reduced.bitmap, boxAverage(await referenceRgba(bytes), 2))).toBeLessThan(1.5);
+    // Opaque.
+    for (let i = 3; i < reduced.bitmap.data.length; i += 4) expect(reduced.bitmap.data[i]).toBe(255);
+  });
+
+  it('reduces by the largest even factor the thumbnail allows (4: a quarter, rounded up)', async () => {
+    const bytes = await avif(SOURCE, {});
+    expect(reductionFactor(96, 64, { width: 20, height: 12 })).toBe(4);
+    const reduced = await decode(bytes, { width: 20, height: 12 });
+    expect(reduced.bitmap).toMatchObject({ width: 24, height: 16 });
+    const full = await decode(bytes);
+    expect(meanAbsoluteDifference(reduced.bitmap, boxAverage(full.bitmap, 4))).toBeLessThan(1);
+  });
+
+  it('handles partial blocks at the edges (factor 6 of 94x62)', async () => {
+    const bytes = await avif(await sharp(SOURCE).resize(94, 62, { fit: 'fill' }).toBuffer(), {});
+    expect(reductionFactor(94, 62, { width: 15, height: 10 })).toBe(6);
+    const reduced = await decode(bytes, { width: 15, height: 10 });
+    expect(reduced.bitmap).toMatchObject({ width: 16, height: 11 });
+    const full = await decode(bytes);
+    expect(meanAbsoluteDifference(reduced.bitmap, boxAverage(full.bitmap, 6))).toBeLessThan(1);
+  });
+
+  it.each([
+    ['BT.709', 1, 1],
+    ['BT.2020', 9, 1],
+    ['FCC', 4, 0.05],
+    ['SMPTE 240M', 7, 1],
+    ['unspecified (as BT.601)', 2, 0],
+  ])("converts with the sequence header's matrix coefficients (%s) as libavif does", async (_name, matrix, change) => {
+    const bytes = Buffer.from(await avif(SOURCE, {}));
+    const plan = planDav1dDecode(bytes, describePrimaryImage(bytes, 'avif'), { width: 40, height: 30 })!;
+    const header = readSequenceHeader(plan.obus)!;
+    expect(header.matrixCoefficients).toBe(6);
+    writeByteAt(plan.obus, header.matrixBit!, matrix); // plan.obus is a view of bytes
+    expect(readSequenceHeader(plan.obus)!.matrixCoefficients).toBe(matrix);
+    const reduced = await decode(bytes, { width: 40, height: 30 });
+    expect(reduced.fullSize).toBeDefined();
+    const full = await decode(bytes);
+    expect(meanAbsoluteDifference(reduced.bitmap, boxAverage(full.bitmap, 2))).toBeLessThan(1);
+    // And it changed the colours (the comparison is not vacuous).
+    const unchanged = await decode(await avif(SOURCE, {}), { width: 40, height: 30 });
+    const difference = meanAbsoluteDifference(reduced.bitmap, unchanged.bitmap);
+    if (change > 0) expect(difference).toBeGreaterThan(change);
+    else expect(difference).toBe(0);
+  });
+
+  it("converts limited-range data (the sequence header's color_range) as libavif does", async () => {
+    const bytes = Buffer.from(await avif(SOURCE, {}));
+    const plan = planDav1dDecode(bytes, describePrimaryImage(bytes, 'avif'), { width: 40, height: 30 })!;
+    const header = readSequenceHeader(plan.obus)!;
+    expect(header.fullRange).toBe(true);
+    flipBit(plan.obus, header.rangeBit!);
+    expect(readSequenceHeader(plan.obus)!.fullRange).toBe(false);
+    const reduced = await decode(bytes, { width: 40, height: 30 });
+    expect(reduced.fullSize).toBeDefined();
+    const full = await decode(bytes);
+    expect(meanAbsoluteDifference(reduced.bitmap, boxAverage(full.bitmap, 2))).toBeLessThan(1);
+    const unchanged = await decode(await avif(SOURCE, {}), { width: 40, height: 30 });
+    expect(meanAbsoluteDifference(reduced.bitmap, unchanged.bitmap)).toBeGreaterThan(3);
+  });
+
+  it.each([
+    ['4:4:4', SOURCE, { chromaSubsampling: '4:4:4' }],
+    ['10-bit', SOURCE, { bitdepth: 10 }],
+    ['12-bit', SOURCE, { bitdepth: 12 }],
+    ['alpha', SOURCE_RGBA, {}],
+  ] as const)('leaves %s to libavif (full size), decoded as before', async (_name, source, options) => {
+    const bytes = await avif(source, options);
+    const decoded = await decode(bytes, { width: 20, height: 12 });
+    expect(decoded.fullSize).toBeUndefined();
+    expect(decoded.bitmap).toMatchObject({ width: 96, height: 64 });
+    expect(meanAbsoluteDifference(decoded.bitmap, await referenceRgba(bytes))).toBeLessThan(1.5);
+  });
+
+  it('leaves odd sizes, grids and thumbnails over half the size to libavif', async () => {
+    const odd = await avif(await sharp(SOURCE).resize(95, 63, { fit: 'fill' }).toBuffer(), {});
+    expect((await decode(odd, { width: 20, height: 12 })).bitmap).toMatchObject({ width: 95, height: 63 });
+    const grid = readFileSync(path.join(FIXTURES, 'grid-3x2.avif'));
+    expect((await decode(grid, { width: 20, height: 12 })).fullSize).toBeUndefined();
+    const even = await avif(SOURCE, {});
+    expect(reductionFactor(96, 64, { width: 49, height: 20 })).toBe(1);
+    expect((await decode(even, { width: 49, height: 20 })).bitmap).toMatchObject({ width: 96, height: 64 });
+  });
+
+  it('keeps orientation and the ICC profile for the render step', async () => {
+    const bytes = await sharp(SOURCE).avif({ quality: 80, chromaSubsampling: '4:2:0' }).withIccProfile('p3').toBuffer();
+    const decoded = await decode(bytes, { width: 20, height: 12 });
+    expect(decoded.fullSize).toBeDefined();
+    expect(decoded.iccProfile).toBeDefined();
+    expect(Buffer.from(decoded.iccProfile!)).toEqual((await sharp(bytes).metadata()).icc);
+  });
+
+  it('gives data dav1d refuses, and a file cut short, to libavif, which refuses them as corrupt-image', async () => {
+    const bytes = Buffer.from(await avif(SOURCE, {}));
+    const plan = planDav1dDecode(bytes, describePrimaryImage(bytes, 'avif'), { width: 20, height: 12 })!;
+    plan.obus.fill(0xff); // OBU headers with the forbidden bit set
+    await expect(decode(bytes, { width: 20, height: 12 })).rejects.toMatchObject({ code: 'corrupt-image' });
+    const cut = (await avif(SOURCE, {})).subarray(0, -200);
+    await expect(decode(cut, { width: 20, height: 12 })).rejects.toMatchObject({ code: 'corrupt-image' });
+  });
+
+  it('decodes through damage inside the coded tiles, as dav1d does in browsers (libavif refuses it)', async () => {
+    // A behaviour of the fast path: like libjpeg's warnings on the JPEG path, damaged entropy-coded data
+    // that still parses gives a (damaged) thumbnail rather than a verdict.
+    const bytes = Buffer.from(await avif(SOURCE, {}));
+    bytes.fill(0xff, bytes.length - 200);
+    expect((await decode(bytes, { width: 20, height: 12 })).fullSize).toEqual({ width: 96, height: 64 });
+    await expect(decode(bytes)).rejects.toMatchObject({ code: 'corrupt-image' });
+  });
+
+  it('renders thumbnails of the planned sizes, as close to libvips as the full-size path', async () => {
+    const bytes = await avif(await sharp(SOURCE).resize(480, 320).toBuffer(), {});
+    const boxes = parseBoundingBoxes('100x100,50x50');
+    const options = { outputFormat: 'png' as const, quality: 80, budget: BUDGET };
+    const rendered = await renderThumbnails(bytes, boxes, options);
+    expect(rendered.map(({ width, height }) => `${width}x${height}`)).toEqual(['100x67', '50x33']);
+    for (const thumbnail of rendered) {
+      const actual = await referenceRgba(thumbnail.body);
+      const expected = await referenceRgba(bytes, (image) => image.resize(thumbnail.width, thumbnail.height));
+      expect(meanAbsoluteDifference(actual, expected)).toBeLessThan(2);
+    }
+  });
+});
+
+describe('shrinkI420ToRgba', () => {
+  it('converts full-range BT.601 grey, white, black and a red as the formulas say', () => {
+    // 4x2 luma, 2x1 chroma; factor 2 -> 2x1 pixels.
+    const y = Uint8Array.from([128, 128, 255, 255, 128, 128, 255, 255]);
+    const frame = { width: 4, height: 2, y, u: Uint8Array.from([128, 128]), v: Uint8Array.from([128, 255]) };
+    const { data, width, height } = shrinkI420ToRgba(frame, 2, { kr: 0.299, kb: 0.114, fullRange: true });
+    expect({ width, height }).toEqual({ width: 2, height: 1 });
+    expect([...data.subarray(0, 4)]).toEqual([128, 128, 128, 255]);
+    // Y 255, Cr +127: R clipped at 255, G = 255 - 0.714 * 127 (rounded), B 255.
+    expect([...data.subarray(4, 8)]).toEqual([255, Math.round(255 - ((2 * 0.299 * 0.701) / 0.587) * 127), 255, 255]);
+  });
+
+  it('maps limited-range 16 and 235 to 0 and 255', () => {
+    const frame = {
+      width: 4,
+      height: 2,
+      y: Uint8Array.from([16, 16, 235, 235, 16, 16, 235, 235]),
+      u: Uint8Array.from([128, 128]),
+      v: Uint8Array.from([128, 128]),
+    };
+    const { data } = shrinkI420ToRgba(frame, 2, { kr: 0.2126, kb: 0.0722, fullRange: false });
+    expect([...data]).toEqual([0, 0, 0, 255, 255, 255, 255, 255]);
+  });
+});
+
+describe('readSequenceHeader', () => {
+  it('reads a reduced still-picture header without a colour description (BT.601 default, limited range)', () => {
+    // seq_profile 0, still_picture 1, reduced 1, seq_level_idx 0, width/height bits 4, 15x15,
+    // 128x128 sb 0, filter intra 1, edge filter 1, superres 0, cdef 1, restoration 1,
+    // high_bitdepth 0, mono_chrome 0, color_description 0, color_range 0, separate_uv_delta_q 0.
+    const fields: [number, number][] = [
+      [0, 3],
+      [1, 1],
+      [1, 1],
+      [0, 5],
+      [3, 4],
+      [3, 4],
+      [14, 4],
+      [14, 4],
+      [0b011, 3],
+      [0b011, 3],
+      [0, 1],
+      [0, 1],
+      [0, 1],
+      [0, 1],
+      [0, 1],
+    ];
+    const bits = fields.flatMap(([value, width]) =>
+      Array.from({ length: width }, (_, i) => (value >> (width - 1 - i)) & 1),
+    );
+    const payload = Buffer.alloc(Math.ceil(bits.length / 8));
+    bits.forEach((bit, i) => (payload[i >> 3]! |= bit << (7 - (i & 7))));
+    const obus = Buffer.concat([Buffer.from([0x12, 0x00]), Buffer.from([0x0a, payload.length]), payload]);
+    expect(readSequenceHeader(obus)).toMatchObject({
+      profile: 0,
+      bitDepth: 8,
+      monochrome: false,
+      matrixCoefficients: 2,
+      fullRange: false,
+      subsamplingX: 1,
+      subsamplingY: 1,
+    });
+    expect(readSequenceHeader(obus.subarray(0, 4))).toBeUndefined();
+    expect(readSequenceHeader(Buffer.from([0x12, 0x00]))).toBeUndefined();
+  });
+});
