@@ -162,7 +162,7 @@ describe('AVIF shrink-on-load through dav1d', () => {
     expect((await decode(even, { width: 49, height: 20 })).bitmap).toMatchObject({ width: 96, height: 64 });
   });
 
-  it('keeps orientation and the ICC profile for the render step', async () => {
+  it('passes the ICC profile on to the render step', async () => {
     const bytes = await sharp(SOURCE).avif({ quality: 80, chromaSubsampling: '4:2:0' }).withIccProfile('p3').toBuffer();
     const decoded = await decode(bytes, { width: 20, height: 12 });
     expect(decoded.fullSize).toBeDefined();
@@ -186,6 +186,22 @@ describe('AVIF shrink-on-load through dav1d', () => {
     bytes.fill(0xff, bytes.length - 200);
     expect((await decode(bytes, { width: 20, height: 12 })).fullSize).toEqual({ width: 96, height: 64 });
     await expect(decode(bytes)).rejects.toMatchObject({ code: 'corrupt-image' });
+  });
+
+  it.each([
+    ['rotated-o6.avif', 6],
+    ['rotated-o5.avif', 5],
+  ])('%s: the reduced image keeps EXIF orientation %i, and the render turns it upright', async (name, orientation) => {
+    const bytes = readFileSync(path.join(FIXTURES, name));
+    const decoded = await decode(bytes, { width: 20, height: 20 });
+    expect(decoded).toMatchObject({ orientation, fullSize: { width: 96, height: 64 } });
+    expect(decoded.bitmap).toMatchObject({ width: 48, height: 32 });
+    const options = { outputFormat: 'png' as const, quality: 80, budget: BUDGET };
+    const [thumbnail] = await renderThumbnails(bytes, parseBoundingBoxes('40x40'), options);
+    expect(thumbnail).toMatchObject({ width: 27, height: 40 });
+    // libvips applies irot/imir when it decodes.
+    const expected = await referenceRgba(bytes, (image) => image.resize(27, 40, { fit: 'fill' }));
+    expect(meanAbsoluteDifference(await referenceRgba(thumbnail!.body), expected)).toBeLessThan(3);
   });
 
   it('renders thumbnails of the planned sizes, as close to libvips as the full-size path', async () => {
