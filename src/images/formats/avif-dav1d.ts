@@ -331,6 +331,32 @@ export function shrinkI420ToRgba(
 
   const data = Buffer.allocUnsafe(outWidth * outHeight * 4);
   const out = new Uint8ClampedArray(data.buffer, data.byteOffset, data.length);
+  if (factor === 2) {
+    // The common case, without partial blocks (even sizes): each pixel is 2x2 luma and one chroma sample.
+    const lumaScale = yScale / 4;
+    const lumaBias = yBias * yScale;
+    let o = 0;
+    for (let row = 0; row < outHeight; row++) {
+      let top = 2 * row * width;
+      let bottom = top + width;
+      let chroma = row * chromaWidth;
+      for (let x = 0; x < outWidth; x++) {
+        const luma =
+          (lumaPlane[top]! + lumaPlane[top + 1]! + lumaPlane[bottom]! + lumaPlane[bottom + 1]!) * lumaScale - lumaBias;
+        const cb = cbPlane[chroma]! - 128;
+        const cr = crPlane[chroma]! - 128;
+        out[o] = luma + crToR * cr;
+        out[o + 1] = luma - cbToG * cb - crToG * cr;
+        out[o + 2] = luma + cbToB * cb;
+        out[o + 3] = 255;
+        o += 4;
+        top += 2;
+        bottom += 2;
+        chroma++;
+      }
+    }
+    return { data, width: outWidth, height: outHeight };
+  }
   const sumY = new Int32Array(outWidth);
   const sumU = new Int32Array(outWidth);
   const sumV = new Int32Array(outWidth);
@@ -342,13 +368,7 @@ export function shrinkI420ToRgba(
     const lumaEnd = Math.min((row + 1) * factor, height);
     for (let line = row * factor; line < lumaEnd; line++) {
       const base = line * width;
-      if (factor === 2) {
-        for (let x = 0; x < width; x += 2) {
-          sumY[x >> 1]! += lumaPlane[base + x]! + lumaPlane[base + x + 1]!;
-        }
-      } else {
-        for (let x = 0; x < width; x++) sumY[lumaColumn[x]!]! += lumaPlane[base + x]!;
-      }
+      for (let x = 0; x < width; x++) sumY[lumaColumn[x]!]! += lumaPlane[base + x]!;
     }
     const chromaEnd = Math.min((row + 1) * chromaFactor, chromaHeight);
     for (let line = row * chromaFactor; line < chromaEnd; line++) {

@@ -230,6 +230,59 @@ describe('shrinkI420ToRgba', () => {
     expect([...data.subarray(4, 8)]).toEqual([255, Math.round(255 - ((2 * 0.299 * 0.701) / 0.587) * 127), 255, 255]);
   });
 
+  it.each([
+    [2, 12, 8, true],
+    [2, 12, 8, false],
+    [4, 10, 6, true],
+    [6, 14, 10, false],
+  ])(
+    'matches the formulas applied to block averages (factor %i, %ix%i, full range %s)',
+    (factor, width, height, fullRange) => {
+      let seed = 7;
+      const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+      const plane = (length: number) => Uint8Array.from({ length }, random);
+      const frame = {
+        width,
+        height,
+        y: plane(width * height),
+        u: plane((width / 2) * (height / 2)),
+        v: plane((width / 2) * (height / 2)),
+      };
+      const [kr, kb] = [0.2126, 0.0722];
+      const actual = shrinkI420ToRgba(frame, factor, { kr, kb, fullRange });
+      const outWidth = Math.ceil(width / factor);
+      const outHeight = Math.ceil(height / factor);
+      expect(actual).toMatchObject({ width: outWidth, height: outHeight });
+      const mean = (samples: Uint8Array, stride: number, x0: number, y0: number, x1: number, y1: number) => {
+        let sum = 0;
+        for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += samples[y * stride + x]!;
+        return sum / ((x1 - x0) * (y1 - y0));
+      };
+      const clip = (value: number) => Math.min(255, Math.max(0, Math.round(value * 255)));
+      let worst = 0;
+      for (let oy = 0; oy < outHeight; oy++) {
+        for (let ox = 0; ox < outWidth; ox++) {
+          const [x0, y0] = [ox * factor, oy * factor];
+          const [x1, y1] = [Math.min(x0 + factor, width), Math.min(y0 + factor, height)];
+          const luma = mean(frame.y, width, x0, y0, x1, y1);
+          const cb = mean(frame.u, width / 2, x0 / 2, y0 / 2, x1 / 2, y1 / 2);
+          const cr = mean(frame.v, width / 2, x0 / 2, y0 / 2, x1 / 2, y1 / 2);
+          const yn = fullRange ? luma / 255 : (luma - 16) / 219;
+          const [u, v] = [(cb - 128) / (fullRange ? 255 : 224), (cr - 128) / (fullRange ? 255 : 224)];
+          const r = yn + 2 * (1 - kr) * v;
+          const b = yn + 2 * (1 - kb) * u;
+          const g = yn - (2 * (kr * (1 - kr) * v + kb * (1 - kb) * u)) / (1 - kr - kb);
+          const at = (oy * outWidth + ox) * 4;
+          for (const [channel, value] of [clip(r), clip(g), clip(b), 255].entries()) {
+            worst = Math.max(worst, Math.abs(actual.data[at + channel]! - value));
+          }
+        }
+      }
+      // Rounding of exact halves may differ (the output rounds half to even).
+      expect(worst).toBeLessThanOrEqual(1);
+    },
+  );
+
   it('maps limited-range 16 and 235 to 0 and 255', () => {
     const frame = {
       width: 4,
