@@ -7,10 +7,34 @@ import type { RedriveSample } from './types';
 /** The reason of a dead-letter message that carries none: SQS moved it after maxReceiveCount receives. */
 export const RETRIES_EXHAUSTED = 'retries-exhausted';
 
-/** Every reason a dead letter can have, for validating requests. */
-export const DEAD_LETTER_REASONS: readonly string[] = [...FAILURE_CODES, RETRIES_EXHAUSTED];
+/**
+ * The reason of an event EventBridge could not deliver to the images queue (ingest: eventbridge) and put
+ * in the dead-letter queue itself, with its own attributes.
+ */
+export const EVENT_NOT_DELIVERED = 'event-not-delivered';
 
-const FAILURE_ATTRIBUTES = new Set([FAILURE_CODE_ATTRIBUTE, FAILURE_REASON_ATTRIBUTE, FAILED_AT_ATTRIBUTE]);
+/** Every reason a dead letter can have, for validating requests. */
+export const DEAD_LETTER_REASONS: readonly string[] = [...FAILURE_CODES, RETRIES_EXHAUSTED, EVENT_NOT_DELIVERED];
+
+/** The attributes EventBridge gives an event it puts in a dead-letter queue. */
+const EVENTBRIDGE_ERROR_CODE = 'ERROR_CODE';
+const EVENTBRIDGE_ERROR_MESSAGE = 'ERROR_MESSAGE';
+const EVENTBRIDGE_ATTRIBUTES = [
+  EVENTBRIDGE_ERROR_CODE,
+  EVENTBRIDGE_ERROR_MESSAGE,
+  'EXHAUSTED_RETRY_CONDITION',
+  'RETRY_ATTEMPTS',
+  'RULE_ARN',
+  'TARGET_ARN',
+];
+
+/** Attributes that describe the failure, not the message: none goes back to the images queue. */
+const FAILURE_ATTRIBUTES = new Set([
+  FAILURE_CODE_ATTRIBUTE,
+  FAILURE_REASON_ATTRIBUTE,
+  FAILED_AT_ATTRIBUTE,
+  ...EVENTBRIDGE_ATTRIBUTES,
+]);
 
 /** What a receive must ask SQS for: every message attribute (to copy them), and the two system ones used. */
 export function receiveAttributes(): Pick<
@@ -28,7 +52,19 @@ function stringAttribute(message: Message, name: string): string | null {
 }
 
 export function reasonOf(message: Message): string {
-  return stringAttribute(message, FAILURE_CODE_ATTRIBUTE) ?? RETRIES_EXHAUSTED;
+  const code = stringAttribute(message, FAILURE_CODE_ATTRIBUTE);
+  if (code !== null) return code;
+  return stringAttribute(message, EVENTBRIDGE_ERROR_CODE) === null ? RETRIES_EXHAUSTED : EVENT_NOT_DELIVERED;
+}
+
+/** The failure's own words: ours, or EventBridge's error code and message. */
+function reasonTextOf(message: Message): string | null {
+  const reason = stringAttribute(message, FAILURE_REASON_ATTRIBUTE);
+  if (reason !== null) return reason;
+  const code = stringAttribute(message, EVENTBRIDGE_ERROR_CODE);
+  if (code === null) return null;
+  const detail = stringAttribute(message, EVENTBRIDGE_ERROR_MESSAGE);
+  return `EventBridge could not deliver the event to the images queue: ${code}${detail ? `: ${detail}` : ''}`;
 }
 
 /** SQS's SentTimestamp; NaN when missing, which counts as "there before the run". */
@@ -50,15 +86,15 @@ export function sampleOf(message: Message): RedriveSample {
   return {
     objectKey: objectKeyOf(message.Body),
     failureCode: reasonOf(message),
-    reason: stringAttribute(message, FAILURE_REASON_ATTRIBUTE),
+    reason: reasonTextOf(message),
     failedAt: stringAttribute(message, FAILED_AT_ATTRIBUTE),
     receiveCount: Number.isInteger(receiveCount) ? receiveCount : null,
   };
 }
 
 /**
- * The attributes a message goes back to the images queue with: its own, without the failure-* ones.
- * Kept, they would outlive the failure: a redriven message that SQS later moves for retries-exhausted
+ * The attributes a message goes back to the images queue with: its own, without those of its failure
+ * (ours, or EventBridge's). Kept, they would outlive the failure: a redriven message that SQS later moves for retries-exhausted
  * would still say corrupt-image. SQS does not carry list values yet; data type and scalar are the whole value.
  */
 export function requeueAttributes(message: Message): Record<string, MessageAttributeValue> | undefined {

@@ -6,7 +6,7 @@ export interface RedriveRequest {
   readonly dryRun: boolean;
   /** Move at most this many messages; unlimited when absent. */
   readonly maxMessages: number | undefined;
-  /** Move only messages with these reasons (failure-code, or retries-exhausted); all when absent. */
+  /** Move only messages with these reasons (failure-code, retries-exhausted or event-not-delivered); all when absent. */
   readonly failureCodes: readonly string[] | undefined;
   /** Send at most this many messages a second; as fast as SQS goes when absent. */
   readonly perSecond: number | undefined;

@@ -15,7 +15,10 @@ export type StopReason =
 export interface RedriveSample {
   /** The first object the S3 event names (decoded), or null when the body is not an S3 event. */
   readonly objectKey: string | null;
-  /** `failure-code`, or `retries-exhausted` when SQS moved the message after maxReceiveCount receives. */
+  /**
+   * `failure-code`; `retries-exhausted` when SQS moved the message after maxReceiveCount receives;
+   * `event-not-delivered` when EventBridge put it there (ingest: eventbridge).
+   */
   readonly failureCode: string;
   readonly reason: string | null;
   readonly failedAt: string | null;

@@ -44,7 +44,14 @@ describe('ingest', () => {
         'detail-type': ['Object Created'],
         detail: { bucket: { name: [imagesBucketName] } },
       },
-      Targets: [{ Id: 'images-queue', Arn: { 'Fn::GetAtt': ['ImagesQueue', 'Arn'] } }],
+      Targets: [
+        {
+          Id: 'images-queue',
+          Arn: { 'Fn::GetAtt': ['ImagesQueue', 'Arn'] },
+          // Without one, an event EventBridge gives up on (after 24 hours) is dropped: an upload with no outcome.
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] } },
+        },
+      ],
     });
     // The pattern must name the bucket the stack really creates.
     expect(resources.ImagesBucket!.Properties.BucketName).toEqual(imagesBucketName);
@@ -70,6 +77,22 @@ describe('ingest', () => {
             Principal: { Service: 's3.amazonaws.com' },
           }),
         ],
+      },
+    ]);
+  });
+
+  it('with eventbridge, that rule and nothing else may put the events it could not deliver in the dead-letter queue', () => {
+    const policy = resources.DeadLetterQueuePolicy!;
+    expect(policy.Condition).toBe('IngestViaEventBridge');
+    expect(policy.Properties.Queues).toEqual([{ Ref: 'DeadLetterQueue' }]);
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'AllowUndeliveredImagesUploadedEvents',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] },
+        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['ImagesUploadedRule', 'Arn'] } } },
       },
     ]);
   });

@@ -3,7 +3,7 @@ import { loadRedriveConfig } from '../../../src/config';
 import { drainQueue, type DrainOptions } from '../../../src/redrive/drain-queue';
 import type { RedriveRequest } from '../../../src/redrive/request';
 import { fakeSqs, messages, type FakeMessage } from '../../support/fake-sqs';
-import { s3NotificationBody } from '../../support/s3-events';
+import { eventBridgeS3EventBody, s3NotificationBody } from '../../support/s3-events';
 
 const DLQ = 'https://sqs.us-east-1.amazonaws.com/000000000000/images-dlq';
 const IMAGES = 'https://sqs.us-east-1.amazonaws.com/000000000000/images';
@@ -90,6 +90,38 @@ describe('drainQueue', () => {
     expect(summary.samples).toEqual([
       { objectKey: null, failureCode: 'retries-exhausted', reason: null, failedAt: null, receiveCount: 6 },
     ]);
+  });
+
+  it('reports an event EventBridge could not deliver as event-not-delivered, and moves it without its attributes', async () => {
+    // As EventBridge puts an undelivered event in a rule target's dead-letter queue (ingest: eventbridge).
+    const undelivered = {
+      ERROR_CODE: text('SQS_SEND_MESSAGE_FAILURE'),
+      ERROR_MESSAGE: text('Access to the resource is denied'),
+      EXHAUSTED_RETRY_CONDITION: text('MaximumEventAgeInSeconds'),
+      RETRY_ATTEMPTS: text('185'),
+      RULE_ARN: text('arn:aws:events:us-east-1:000000000000:rule/images-uploaded'),
+      TARGET_ARN: text('arn:aws:sqs:us-east-1:000000000000:images'),
+      kept: text('an attribute of the message itself'),
+    };
+    const body = eventBridgeS3EventBody('images', 'photos/a b.jpg');
+    const { options, images } = setup([{ id: 'm0', body, attributes: undelivered }]);
+
+    const dryRun = await drainQueue(options({ dryRun: true }));
+    expect(dryRun.reasons).toEqual({ 'event-not-delivered': 1 });
+    expect(dryRun.samples).toEqual([
+      {
+        objectKey: 'photos/a b.jpg',
+        failureCode: 'event-not-delivered',
+        reason:
+          'EventBridge could not deliver the event to the images queue: SQS_SEND_MESSAGE_FAILURE: Access to the resource is denied',
+        failedAt: null,
+        receiveCount: 1,
+      },
+    ]);
+
+    const summary = await drainQueue(options({ failureCodes: ['event-not-delivered'] }));
+    expect(summary).toMatchObject({ moved: 1, notMatching: 0 });
+    expect(images()).toEqual([expect.objectContaining({ body, attributes: { kept: undelivered.kept } })]);
   });
 
   it('deletes only the entries whose send succeeded when a batch partly fails, and makes the rest visible again', async () => {
