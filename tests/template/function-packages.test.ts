@@ -30,6 +30,18 @@ describe('the function packages', () => {
     expect(thread).not.toContain(SDK_MARKER);
   });
 
+  it.each(['thumbnail', 'video'])(
+    'hold every WebAssembly file the render thread reads by package path (%s)',
+    (name) => {
+      const packaged = files(name);
+      // The specifiers src/images/ passes to require.resolve; bare names are the codecs' glue defaults, unused.
+      const specifiers = [...new Set(packaged.get(THREAD)!().match(/(?<=")[@\w.-]+\/[@\w./-]+\.wasm(?=")/g))];
+      expect(specifiers).toEqual(expect.arrayContaining(['dav1d.js/dav1d.wasm', '@cwasm/jpeg-turbo/jpeg-turbo.wasm']));
+      const missing = specifiers.filter((specifier) => !packaged.has(`node_modules/${specifier}`));
+      expect(missing).toEqual([]);
+    },
+  );
+
   it.each(['redrive', 'notify'])('leave the render thread out of the %s function, which does not', (name) => {
     expect([...files(name).keys()].filter((file) => file.includes('render-thread'))).toEqual([]);
   });
