@@ -7,9 +7,9 @@ import { SIGNATURES } from './signatures';
 
 /**
  * AVIF: still images (8, 10 and 12 bits, alpha, grids) through libavif with libaom's decoder compiled
- * to WebAssembly (@jsquash/avif), which converts any depth to 8-bit RGBA. An 8-bit 4:2:0 image whose
- * largest thumbnail needs at most half its size goes through dav1d instead and is converted to RGBA at
- * the reduced size (avif-dav1d.ts: about three times faster on a 12 MP photo). libavif leaves irot/imir to
+ * to WebAssembly (@jsquash/avif), which converts any depth to 8-bit RGBA. An 8-bit 4:2:0 image of even
+ * size (most photos) goes through dav1d instead, about three times faster, and is converted to RGBA
+ * at the size the largest thumbnail needs, halved or more where it allows (avif-dav1d.ts). libavif leaves irot/imir to
  * the application, so the decoded pixels are as stored and DecodedImage.orientation carries the
  * equivalent EXIF orientation for the render step (which rotates after shrinking, where it is cheap).
  * The clean aperture (clap) is not applied: the full coded image is returned. For an image sequence
@@ -92,30 +92,36 @@ export const avifFormat: ImageFormat = {
           orientation: image.orientation,
           hasAlpha: false,
           ...(image.iccProfile ? { iccProfile: image.iccProfile } : {}),
-          fullSize: { width: image.width, height: image.height },
+          ...(plan.factor > 1 ? { fullSize: { width: image.width, height: image.height } } : {}),
         };
       }
     }
-    const decode = await loadDecoder();
-    const input = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
-    let decoded: ImageData;
-    try {
-      decoded = await decode(input, { bitDepth: 8 });
-    } catch (error) {
-      throw new UnreadableImageError('corrupt-image', `the avif data cannot be decoded (${(error as Error).message})`);
-    }
-    const { data, width, height } = decoded;
-    if (width !== image.width || height !== image.height) {
-      throw new UnreadableImageError(
-        'corrupt-image',
-        `the avif image decodes to ${width}x${height}, not the ${image.width}x${image.height} its container declares`,
-      );
-    }
-    return {
-      bitmap: { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), width, height },
-      orientation: image.orientation,
-      hasAlpha: image.hasAlpha,
-      ...(image.iccProfile ? { iccProfile: image.iccProfile } : {}),
-    };
+    return decodeWithLibavif(bytes);
   },
 };
+
+/** The primary image through libavif, whatever it is (exported for tests: the reference of the dav1d path). */
+export async function decodeWithLibavif(bytes: Buffer): Promise<DecodedImage> {
+  const image = describePrimaryImage(bytes, 'avif');
+  const decode = await loadDecoder();
+  const input = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+  let decoded: ImageData;
+  try {
+    decoded = await decode(input, { bitDepth: 8 });
+  } catch (error) {
+    throw new UnreadableImageError('corrupt-image', `the avif data cannot be decoded (${(error as Error).message})`);
+  }
+  const { data, width, height } = decoded;
+  if (width !== image.width || height !== image.height) {
+    throw new UnreadableImageError(
+      'corrupt-image',
+      `the avif image decodes to ${width}x${height}, not the ${image.width}x${image.height} its container declares`,
+    );
+  }
+  return {
+    bitmap: { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), width, height },
+    orientation: image.orientation,
+    hasAlpha: image.hasAlpha,
+    ...(image.iccProfile ? { iccProfile: image.iccProfile } : {}),
+  };
+}

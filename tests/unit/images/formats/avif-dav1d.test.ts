@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp, { type AvifOptions } from 'sharp';
 import { checkBudget } from '../../../../src/images/budget';
-import { avifFormat } from '../../../../src/images/formats/avif';
+import * as dav1d from '../../../../src/images/codecs/dav1d';
+import { avifFormat, decodeWithLibavif } from '../../../../src/images/formats/avif';
 import {
   planDav1dDecode,
   readSequenceHeader,
   reductionFactor,
   shrinkI420ToRgba,
+  convertI420ToRgba,
 } from '../../../../src/images/formats/avif-dav1d';
 import { describePrimaryImage } from '../../../../src/images/formats/isobmff';
 import { renderThumbnails } from '../../../../src/images/render';
@@ -74,8 +76,7 @@ describe('AVIF shrink-on-load through dav1d', () => {
     expect(reduced.bitmap).toMatchObject({ width: 48, height: 32 });
     expect(reduced.bitmap.data.length).toBe(48 * 32 * 4);
     expect(reduced).toMatchObject({ orientation: 1, hasAlpha: false });
-    const full = await decode(bytes);
-    expect(full.fullSize).toBeUndefined();
+    const full = await decodeWithLibavif(bytes);
     expect(meanAbsoluteDifference(reduced.bitmap, boxAverage(full.bitmap, 2))).toBeLessThan(1);
     expect(meanAbsoluteDifference(reduced.bitmap, boxAverage(await referenceRgba(bytes), 2))).toBeLessThan(1.5);
     // Opaque.
@@ -87,7 +88,7 @@ describe('AVIF shrink-on-load through dav1d', () => {
     expect(reductionFactor(96, 64, { width: 20, height: 12 })).toBe(4);
     const reduced = await decode(bytes, { width: 20, height: 12 });
     expect(reduced.bitmap).toMatchObject({ width: 24, height: 16 });
-    const full = await decode(bytes);
+    const full = await decodeWithLibavif(bytes);
     expect(meanAbsoluteDifference(reduced.bitmap, boxAverage(full.bitmap, 4))).toBeLessThan(1);
   });
 
@@ -96,7 +97,7 @@ describe('AVIF shrink-on-load through dav1d', () => {
     expect(reductionFactor(94, 62, { width: 15, height: 10 })).toBe(6);
     const reduced = await decode(bytes, { width: 15, height: 10 });
     expect(reduced.bitmap).toMatchObject({ width: 16, height: 11 });
-    const full = await decode(bytes);
+    const full = await decodeWithLibavif(bytes);
     expect(meanAbsoluteDifference(reduced.bitmap, boxAverage(full.bitmap, 6))).toBeLessThan(1);
   });
 
@@ -115,7 +116,7 @@ describe('AVIF shrink-on-load through dav1d', () => {
     expect(readSequenceHeader(plan.obus)!.matrixCoefficients).toBe(matrix);
     const reduced = await decode(bytes, { width: 40, height: 30 });
     expect(reduced.fullSize).toBeDefined();
-    const full = await decode(bytes);
+    const full = await decodeWithLibavif(bytes);
     expect(meanAbsoluteDifference(reduced.bitmap, boxAverage(full.bitmap, 2))).toBeLessThan(1);
     // And it changed the colours (the comparison is not vacuous).
     const unchanged = await decode(await avif(SOURCE, {}), { width: 40, height: 30 });
@@ -133,7 +134,7 @@ describe('AVIF shrink-on-load through dav1d', () => {
     expect(readSequenceHeader(plan.obus)!.fullRange).toBe(false);
     const reduced = await decode(bytes, { width: 40, height: 30 });
     expect(reduced.fullSize).toBeDefined();
-    const full = await decode(bytes);
+    const full = await decodeWithLibavif(bytes);
     expect(meanAbsoluteDifference(reduced.bitmap, boxAverage(full.bitmap, 2))).toBeLessThan(1);
     const unchanged = await decode(await avif(SOURCE, {}), { width: 40, height: 30 });
     expect(meanAbsoluteDifference(reduced.bitmap, unchanged.bitmap)).toBeGreaterThan(3);
@@ -146,20 +147,44 @@ describe('AVIF shrink-on-load through dav1d', () => {
     ['alpha', SOURCE_RGBA, {}],
   ] as const)('leaves %s to libavif (full size), decoded as before', async (_name, source, options) => {
     const bytes = await avif(source, options);
+    const dav1dCalls = jest.spyOn(dav1d, 'decodeAv1Frame');
     const decoded = await decode(bytes, { width: 20, height: 12 });
+    expect(dav1dCalls).not.toHaveBeenCalled();
+    dav1dCalls.mockRestore();
     expect(decoded.fullSize).toBeUndefined();
     expect(decoded.bitmap).toMatchObject({ width: 96, height: 64 });
     expect(meanAbsoluteDifference(decoded.bitmap, await referenceRgba(bytes))).toBeLessThan(1.5);
   });
 
-  it('leaves odd sizes, grids and thumbnails over half the size to libavif', async () => {
+  it('leaves odd sizes and grids to libavif', async () => {
+    const dav1dCalls = jest.spyOn(dav1d, 'decodeAv1Frame');
     const odd = await avif(await sharp(SOURCE).resize(95, 63, { fit: 'fill' }).toBuffer(), {});
     expect((await decode(odd, { width: 20, height: 12 })).bitmap).toMatchObject({ width: 95, height: 63 });
     const grid = readFileSync(path.join(FIXTURES, 'grid-3x2.avif'));
     expect((await decode(grid, { width: 20, height: 12 })).fullSize).toBeUndefined();
-    const even = await avif(SOURCE, {});
+    expect(dav1dCalls).not.toHaveBeenCalled();
+    dav1dCalls.mockRestore();
+  });
+
+  it('decodes at full size through dav1d when the thumbnail needs more than half, exactly as libavif', async () => {
+    const bytes = await avif(SOURCE, {});
     expect(reductionFactor(96, 64, { width: 49, height: 20 })).toBe(1);
-    expect((await decode(even, { width: 49, height: 20 })).bitmap).toMatchObject({ width: 96, height: 64 });
+    const dav1dCalls = jest.spyOn(dav1d, 'decodeAv1Frame');
+    const decoded = await decode(bytes, { width: 49, height: 20 });
+    expect(dav1dCalls).toHaveBeenCalledTimes(1);
+    dav1dCalls.mockRestore();
+    expect(decoded.fullSize).toBeUndefined();
+    expect(decoded.bitmap).toMatchObject({ width: 96, height: 64 });
+    // The same bilinear chroma upsampling and formulas as libavif's: equal but for a rare rounding.
+    const reference = await decodeWithLibavif(bytes);
+    let worst = 0;
+    for (let i = 0; i < reference.bitmap.data.length; i++) {
+      worst = Math.max(worst, Math.abs(decoded.bitmap.data[i]! - reference.bitmap.data[i]!));
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+    expect(meanAbsoluteDifference(decoded.bitmap, reference.bitmap)).toBeLessThan(0.01);
+    // And without a size to reach (a decode for its own sake), the same.
+    expect((await decode(bytes)).bitmap.data).toEqual(decoded.bitmap.data);
   });
 
   it('passes the ICC profile on to the render step', async () => {
@@ -185,7 +210,7 @@ describe('AVIF shrink-on-load through dav1d', () => {
     const bytes = Buffer.from(await avif(SOURCE, {}));
     bytes.fill(0xff, bytes.length - 200);
     expect((await decode(bytes, { width: 20, height: 12 })).fullSize).toEqual({ width: 96, height: 64 });
-    await expect(decode(bytes)).rejects.toMatchObject({ code: 'corrupt-image' });
+    await expect(decodeWithLibavif(bytes)).rejects.toMatchObject({ code: 'corrupt-image' });
   });
 
   it.each([
@@ -282,6 +307,24 @@ describe('shrinkI420ToRgba', () => {
       expect(worst).toBeLessThanOrEqual(1);
     },
   );
+
+  it('at full size, upsamples chroma bilinearly (3/4 near, 1/4 far, edges repeated)', () => {
+    // 4x2 luma of 128; chroma 2x1: Cr 128 then 178 (+50).
+    const frame = {
+      width: 4,
+      height: 2,
+      y: new Uint8Array(8).fill(128),
+      u: Uint8Array.from([128, 128]),
+      v: Uint8Array.from([128, 178]),
+    };
+    const { data, width, height } = convertI420ToRgba(frame, { kr: 0.299, kb: 0.114, fullRange: true });
+    expect({ width, height }).toEqual({ width: 4, height: 2 });
+    const red = (cr: number) => Math.round(128 + 2 * (1 - 0.299) * cr);
+    const reds = [0, 1, 2, 3].map((x) => data[x * 4]);
+    expect(reds).toEqual([red(0), red(12.5), red(37.5), red(50)]);
+    // Both rows alike (one chroma row, repeated at the edges).
+    expect([...data.subarray(16, 32)]).toEqual([...data.subarray(0, 16)]);
+  });
 
   it('maps limited-range 16 and 235 to 0 and 255', () => {
     const frame = {
