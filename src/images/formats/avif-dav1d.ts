@@ -1,6 +1,7 @@
 import { decodeAv1Frame, type I420Frame } from '../codecs/dav1d';
 import type { RgbaBitmap } from '../types';
-import { readContainer, type HeifContainer, type HeifImageDescription } from './isobmff';
+import { readAv1SequenceHeader } from './av1-sequence-header';
+import { ContainerError, itemData, readContainer, type HeifContainer, type HeifImageDescription } from './isobmff';
 
 /**
  * AVIF's fast path: an 8-bit 4:2:0 AVIF of even size (what phones, sharp, libavif and squoosh write by
@@ -35,195 +36,23 @@ const KR_KB: Readonly<Record<number, readonly [number, number]>> = {
 /** Item properties that make an AV1 item layered (several spatial layers in one item): left to libavif. */
 const LAYER_PROPERTIES = new Set(['a1lx', 'a1op', 'lsel']);
 
-/** The colour configuration of an AV1 sequence header (AV1 specification 5.5.1 and 5.5.2). */
-export interface Av1ColourConfig {
-  readonly profile: number;
-  readonly bitDepth: number;
-  readonly monochrome: boolean;
-  readonly subsamplingX: number;
-  readonly subsamplingY: number;
-  readonly matrixCoefficients: number;
-  readonly fullRange: boolean;
-  /** Bit positions, from the start of the data read, of color_range and matrix_coefficients (for tests). */
-  readonly rangeBit?: number;
-  readonly matrixBit?: number;
-}
-
-class Bits {
-  at = 0;
-
-  constructor(private readonly data: Uint8Array) {}
-
-  f(count: number): number {
-    let value = 0;
-    for (let i = 0; i < count; i++) {
-      const byte = this.data[this.at >> 3];
-      if (byte === undefined) throw new RangeError('the AV1 sequence header ends early');
-      value = value * 2 + ((byte >> (7 - (this.at & 7))) & 1);
-      this.at++;
-    }
-    return value;
-  }
-
-  uvlc(): void {
-    let zeros = 0;
-    while (this.f(1) === 0) if (++zeros >= 32) return;
-    this.f(zeros);
+/** The item's data, whole; undefined where it cannot be located (libavif then says what is wrong). */
+function primaryItemData(bytes: Buffer, container: HeifContainer, id: number): Buffer | undefined {
+  try {
+    return itemData(bytes, container, id, bytes.length);
+  } catch (error) {
+    if (error instanceof ContainerError) return undefined;
+    throw error;
   }
 }
 
-/** Parses a sequence header OBU's payload (starting at bit `start` of `data`) up to its color_config. */
-function colourConfig(data: Uint8Array, start: number): Av1ColourConfig {
-  const bits = new Bits(data);
-  bits.at = start;
-  const profile = bits.f(3);
-  bits.f(1); // still_picture
-  const reduced = bits.f(1);
-  if (reduced) {
-    bits.f(5); // seq_level_idx[0]
-  } else {
-    let decoderModelInfo = 0;
-    let bufferDelayLength = 0;
-    if (bits.f(1)) {
-      // timing_info
-      bits.f(32);
-      bits.f(32);
-      if (bits.f(1)) bits.uvlc();
-      decoderModelInfo = bits.f(1);
-      if (decoderModelInfo) {
-        bufferDelayLength = bits.f(5) + 1;
-        bits.f(32);
-        bits.f(5);
-        bits.f(5);
-      }
-    }
-    const initialDisplayDelay = bits.f(1);
-    const operatingPoints = bits.f(5) + 1;
-    for (let point = 0; point < operatingPoints; point++) {
-      bits.f(12); // operating_point_idc
-      if (bits.f(5) > 7) bits.f(1); // seq_level_idx, seq_tier
-      if (decoderModelInfo && bits.f(1)) {
-        bits.f(bufferDelayLength);
-        bits.f(bufferDelayLength);
-        bits.f(1);
-      }
-      if (initialDisplayDelay && bits.f(1)) bits.f(4);
-    }
+/** The sequence header, or undefined where it cannot be read (left to libavif). */
+function readSequenceHeaderQuietly(obus: Uint8Array) {
+  try {
+    return readAv1SequenceHeader(obus);
+  } catch {
+    return undefined;
   }
-  const widthBits = bits.f(4) + 1;
-  const heightBits = bits.f(4) + 1;
-  bits.f(widthBits);
-  bits.f(heightBits);
-  if (!reduced && bits.f(1)) {
-    // frame_id_numbers_present_flag: delta_frame_id_length_minus_2, additional_frame_id_length_minus_1
-    bits.f(4);
-    bits.f(3);
-  }
-  bits.f(3); // use_128x128_superblock, enable_filter_intra, enable_intra_edge_filter
-  if (!reduced) {
-    bits.f(4); // enable_interintra_compound, enable_masked_compound, enable_warped_motion, enable_dual_filter
-    const orderHint = bits.f(1);
-    if (orderHint) bits.f(2); // enable_jnt_comp, enable_ref_frame_mvs
-    const forceScreenContentTools = bits.f(1) ? 2 : bits.f(1); // seq_choose_screen_content_tools
-    if (forceScreenContentTools > 0 && !bits.f(1)) bits.f(1); // seq_choose_integer_mv, seq_force_integer_mv
-    if (orderHint) bits.f(3); // order_hint_bits_minus_1
-  }
-  bits.f(3); // enable_superres, enable_cdef, enable_restoration
-  // color_config
-  const highBitDepth = bits.f(1);
-  const bitDepth = profile === 2 && highBitDepth ? (bits.f(1) ? 12 : 10) : highBitDepth ? 10 : 8;
-  const monochrome = profile === 1 ? false : bits.f(1) === 1;
-  let primaries = 2;
-  let transfer = 2;
-  let matrixCoefficients = 2;
-  let matrixBit: number | undefined;
-  if (bits.f(1)) {
-    primaries = bits.f(8);
-    transfer = bits.f(8);
-    matrixBit = bits.at;
-    matrixCoefficients = bits.f(8);
-  }
-  const common = {
-    profile,
-    bitDepth,
-    monochrome,
-    matrixCoefficients,
-    ...(matrixBit === undefined ? {} : { matrixBit }),
-  };
-  if (monochrome) {
-    const rangeBit = bits.at;
-    return { ...common, fullRange: bits.f(1) === 1, rangeBit, subsamplingX: 1, subsamplingY: 1 };
-  }
-  if (primaries === 1 && transfer === 13 && matrixCoefficients === 0) {
-    return { ...common, fullRange: true, subsamplingX: 0, subsamplingY: 0 }; // sRGB, 4:4:4
-  }
-  const rangeBit = bits.at;
-  const fullRange = bits.f(1) === 1;
-  let subsamplingX = 1;
-  let subsamplingY = 1;
-  if (profile === 1) {
-    subsamplingX = subsamplingY = 0;
-  } else if (profile === 2) {
-    if (bitDepth === 12) {
-      subsamplingX = bits.f(1);
-      subsamplingY = subsamplingX ? bits.f(1) : 0;
-    } else {
-      subsamplingY = 0;
-    }
-  }
-  return { ...common, fullRange, rangeBit, subsamplingX, subsamplingY };
-}
-
-/**
- * The colour configuration of the first sequence header OBU in `obus` (low-overhead format, as AVIF
- * items hold them), or undefined if there is none or it cannot be read.
- */
-export function readSequenceHeader(obus: Uint8Array): Av1ColourConfig | undefined {
-  let at = 0;
-  while (at < obus.length) {
-    const header = obus[at]!;
-    const type = (header >> 3) & 0xf;
-    at += header & 0x04 ? 2 : 1; // extension byte
-    let size = obus.length - at;
-    if (header & 0x02) {
-      size = 0;
-      for (let i = 0; i < 8; i++) {
-        const byte = obus[at++];
-        if (byte === undefined) return undefined;
-        size += (byte & 0x7f) * 2 ** (7 * i);
-        if (!(byte & 0x80)) break;
-      }
-    }
-    if (type === 1) {
-      try {
-        return colourConfig(obus.subarray(0, Math.min(obus.length, at + size)), at * 8);
-      } catch (error) {
-        if (error instanceof RangeError) return undefined;
-        throw error;
-      }
-    }
-    at += size;
-  }
-  return undefined;
-}
-
-/** The item's data, joined from its extents; undefined where it cannot be located. */
-function itemData(bytes: Buffer, container: HeifContainer, id: number): Buffer | undefined {
-  const location = container.locations.get(id);
-  if (!location || location.extents.length === 0) return undefined;
-  let source: Buffer;
-  if (location.constructionMethod === 0) source = bytes;
-  else if (location.constructionMethod === 1 && container.idat) {
-    source = bytes.subarray(container.idat.body, container.idat.end);
-  } else return undefined;
-  const parts: Buffer[] = [];
-  for (const { offset, length } of location.extents) {
-    const start = location.baseOffset + offset;
-    const end = length === 0 ? source.length : start + length;
-    if (start > source.length || end > source.length) return undefined;
-    parts.push(source.subarray(start, end));
-  }
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
 /** Matrix coefficients and range of the item's nclx colr box, if it has one. */
@@ -283,16 +112,17 @@ export function planDav1dDecode(
   const id = container.primaryId;
   if (container.itemTypes.get(id) !== 'av01') return undefined;
   if ((container.properties.get(id) ?? []).some(({ type }) => LAYER_PROPERTIES.has(type))) return undefined;
-  const obus = itemData(bytes, container, id);
-  const sequence = obus && readSequenceHeader(obus);
-  if (!obus || !sequence) return undefined;
-  if (sequence.profile !== 0 || sequence.bitDepth !== 8 || sequence.monochrome) return undefined;
-  if (sequence.subsamplingX !== 1 || sequence.subsamplingY !== 1) return undefined;
-  const matrix = nclxOf(bytes, container, id)?.matrixCoefficients ?? sequence.matrixCoefficients;
+  const obus = primaryItemData(bytes, container, id);
+  const sequence = obus && readSequenceHeaderQuietly(obus);
+  const colour = sequence?.colour;
+  if (!obus || !sequence || !colour) return undefined;
+  if (sequence.profile !== 0 || colour.bitDepth !== 8 || colour.monochrome) return undefined;
+  if (colour.subsamplingX !== 1 || colour.subsamplingY !== 1) return undefined;
+  const matrix = nclxOf(bytes, container, id)?.matrixCoefficients ?? colour.matrixCoefficients;
   const coefficients = KR_KB[matrix];
   if (!coefficients) return undefined;
   const [kr, kb] = coefficients;
-  return { obus, width: image.width, height: image.height, factor, kr, kb, fullRange: sequence.fullRange };
+  return { obus, width: image.width, height: image.height, factor, kr, kb, fullRange: colour.fullRange };
 }
 
 /** libavif's conversion (reformat.c) with 8-bit samples and output: multipliers of Y - bias, Cb and Cr. */

@@ -1,4 +1,5 @@
 import { UnreadableImageError } from '../../errors';
+import { Av1HeaderError, BitReader, readAv1SequenceHeader } from './av1-sequence-header';
 
 /**
  * A small reader for the ISO base media file format boxes that HEIF (ISO/IEC 23008-12) images use:
@@ -352,7 +353,7 @@ function codedTypeOf(container: HeifContainer, id: number, depth = 0): string | 
 }
 
 /** The bytes of an item (for a grid: its layout), joined from its extents, at most `limit` bytes. */
-function itemData(bytes: Buffer, container: HeifContainer, id: number, limit: number): Buffer {
+export function itemData(bytes: Buffer, container: HeifContainer, id: number, limit: number): Buffer {
   const location = container.locations.get(id);
   if (!location) throw new ContainerError(`item ${id} has no location (iloc)`);
   let source: Buffer;
@@ -371,7 +372,8 @@ function itemData(bytes: Buffer, container: HeifContainer, id: number, limit: nu
     if (total > limit) throw new ContainerError(`item ${id} is ${total} bytes, more than its kind ever needs`);
     parts.push(source.subarray(start, end));
   }
-  return Buffer.concat(parts);
+  // One extent (the usual case): a view of the file, not a copy.
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 function propertiesOf(container: HeifContainer, id: number): readonly Property[] {
@@ -497,32 +499,6 @@ interface ImageLayout {
   readonly tiles: number;
 }
 
-/** Reads bits most significant first, as AV1 headers are written. */
-class BitReader {
-  private bit = 0;
-
-  constructor(private readonly data: Buffer) {}
-
-  /** `count` bits (at most 32) as an unsigned number. */
-  f(count: number): number {
-    let value = 0;
-    for (let i = 0; i < count; i++) {
-      const byte = this.data[this.bit >> 3];
-      if (byte === undefined) throw new ContainerError('the AV1 sequence header ends early');
-      value = value * 2 + ((byte >> (7 - (this.bit & 7))) & 1);
-      this.bit++;
-    }
-    return value;
-  }
-
-  /** Exp-Golomb (AV1 uvlc). */
-  uvlc(): number {
-    let zeros = 0;
-    while (this.f(1) === 0) if (++zeros >= 32) return 2 ** 32 - 1;
-    return this.f(zeros) + 2 ** zeros - 1;
-  }
-}
-
 /** The first bytes of an item's data (its first extent), without reading the rest. */
 function itemPrefix(bytes: Buffer, container: HeifContainer, id: number, length: number): Buffer | undefined {
   const location = container.locations.get(id);
@@ -539,66 +515,16 @@ function itemPrefix(bytes: Buffer, container: HeifContainer, id: number, length:
   return source.subarray(start, start + Math.min(length, extent.length || length));
 }
 
-/** The largest frame the first sequence header among these OBUs allows (AV1 specification 5.5). */
+/** The largest frame the first sequence header among these OBUs allows. */
 function sequenceHeaderFrameSize(obus: Buffer): { width: number; height: number } | undefined {
-  let at = 0;
-  while (at < obus.length) {
-    const header = obus[at]!;
-    const type = (header >> 3) & 0xf;
-    at += header & 0x04 ? 2 : 1; // extension byte
-    let size = obus.length - at;
-    if (header & 0x02) {
-      size = 0;
-      for (let i = 0; i < 8; i++) {
-        const byte = obus[at++];
-        if (byte === undefined) return undefined;
-        size += (byte & 0x7f) * 2 ** (7 * i);
-        if (!(byte & 0x80)) break;
-      }
-    }
-    if (type !== 1) {
-      at += size;
-      continue;
-    }
-    const bits = new BitReader(obus.subarray(at, at + size));
-    bits.f(3); // seq_profile
-    bits.f(1); // still_picture
-    if (bits.f(1)) {
-      bits.f(5); // reduced still picture header: seq_level_idx
-    } else {
-      let bufferDelayLength = 0;
-      let decoderModelInfo = 0;
-      if (bits.f(1)) {
-        // timing_info
-        bits.f(32);
-        bits.f(32);
-        if (bits.f(1)) bits.uvlc();
-        decoderModelInfo = bits.f(1);
-        if (decoderModelInfo) {
-          bufferDelayLength = bits.f(5) + 1;
-          bits.f(32);
-          bits.f(5);
-          bits.f(5);
-        }
-      }
-      const initialDisplayDelay = bits.f(1);
-      const operatingPoints = bits.f(5) + 1;
-      for (let point = 0; point < operatingPoints; point++) {
-        bits.f(12);
-        if (bits.f(5) > 7) bits.f(1);
-        if (decoderModelInfo && bits.f(1)) {
-          bits.f(bufferDelayLength);
-          bits.f(bufferDelayLength);
-          bits.f(1);
-        }
-        if (initialDisplayDelay && bits.f(1)) bits.f(4);
-      }
-    }
-    const widthBits = bits.f(4) + 1;
-    const heightBits = bits.f(4) + 1;
-    return { width: bits.f(widthBits) + 1, height: bits.f(heightBits) + 1 };
+  let header;
+  try {
+    header = readAv1SequenceHeader(obus);
+  } catch (error) {
+    if (error instanceof Av1HeaderError) throw new ContainerError(error.message);
+    throw error;
   }
-  return undefined;
+  return header && { width: header.maxWidth, height: header.maxHeight };
 }
 
 /**
@@ -623,7 +549,7 @@ function spsPictureSize(nal: Buffer): { width: number; height: number } {
     if (nal[i] === 3 && payload.length >= 2 && payload.at(-1) === 0 && payload.at(-2) === 0) continue;
     payload.push(nal[i]!);
   }
-  const bits = new BitReader(Buffer.from(payload));
+  const bits = new BitReader(Buffer.from(payload), () => new ContainerError('the HEVC parameter set ends early'));
   bits.f(4); // sps_video_parameter_set_id
   const subLayers = bits.f(3); // sps_max_sub_layers_minus1
   bits.f(1);

@@ -6,11 +6,11 @@ import * as dav1d from '../../../../src/images/codecs/dav1d';
 import { avifFormat, decodeWithLibavif } from '../../../../src/images/formats/avif';
 import {
   planDav1dDecode,
-  readSequenceHeader,
   reductionFactor,
   shrinkI420ToRgba,
   convertI420ToRgba,
 } from '../../../../src/images/formats/avif-dav1d';
+import { readAv1SequenceHeader } from '../../../../src/images/formats/av1-sequence-header';
 import { describePrimaryImage } from '../../../../src/images/formats/isobmff';
 import { renderThumbnails } from '../../../../src/images/render';
 import { parseBoundingBoxes } from '../../../../src/thumbnail/sizes';
@@ -110,10 +110,10 @@ describe('AVIF shrink-on-load through dav1d', () => {
   ])("converts with the sequence header's matrix coefficients (%s) as libavif does", async (_name, matrix, change) => {
     const bytes = Buffer.from(await avif(SOURCE, {}));
     const plan = planDav1dDecode(bytes, describePrimaryImage(bytes, 'avif'), { width: 40, height: 30 })!;
-    const header = readSequenceHeader(plan.obus)!;
+    const header = readAv1SequenceHeader(plan.obus)!.colour!;
     expect(header.matrixCoefficients).toBe(6);
     writeByteAt(plan.obus, header.matrixBit!, matrix); // plan.obus is a view of bytes
-    expect(readSequenceHeader(plan.obus)!.matrixCoefficients).toBe(matrix);
+    expect(readAv1SequenceHeader(plan.obus)!.colour!.matrixCoefficients).toBe(matrix);
     const reduced = await decode(bytes, { width: 40, height: 30 });
     expect(reduced.fullSize).toBeDefined();
     const full = await decodeWithLibavif(bytes);
@@ -128,10 +128,10 @@ describe('AVIF shrink-on-load through dav1d', () => {
   it("converts limited-range data (the sequence header's color_range) as libavif does", async () => {
     const bytes = Buffer.from(await avif(SOURCE, {}));
     const plan = planDav1dDecode(bytes, describePrimaryImage(bytes, 'avif'), { width: 40, height: 30 })!;
-    const header = readSequenceHeader(plan.obus)!;
+    const header = readAv1SequenceHeader(plan.obus)!.colour!;
     expect(header.fullRange).toBe(true);
     flipBit(plan.obus, header.rangeBit!);
-    expect(readSequenceHeader(plan.obus)!.fullRange).toBe(false);
+    expect(readAv1SequenceHeader(plan.obus)!.colour!.fullRange).toBe(false);
     const reduced = await decode(bytes, { width: 40, height: 30 });
     expect(reduced.fullSize).toBeDefined();
     const full = await decodeWithLibavif(bytes);
@@ -336,47 +336,5 @@ describe('shrinkI420ToRgba', () => {
     };
     const { data } = shrinkI420ToRgba(frame, 2, { kr: 0.2126, kb: 0.0722, fullRange: false });
     expect([...data]).toEqual([0, 0, 0, 255, 255, 255, 255, 255]);
-  });
-});
-
-describe('readSequenceHeader', () => {
-  it('reads a reduced still-picture header without a colour description (BT.601 default, limited range)', () => {
-    // seq_profile 0, still_picture 1, reduced 1, seq_level_idx 0, width/height bits 4, 15x15,
-    // 128x128 sb 0, filter intra 1, edge filter 1, superres 0, cdef 1, restoration 1,
-    // high_bitdepth 0, mono_chrome 0, color_description 0, color_range 0, separate_uv_delta_q 0.
-    const fields: [number, number][] = [
-      [0, 3],
-      [1, 1],
-      [1, 1],
-      [0, 5],
-      [3, 4],
-      [3, 4],
-      [14, 4],
-      [14, 4],
-      [0b011, 3],
-      [0b011, 3],
-      [0, 1],
-      [0, 1],
-      [0, 1],
-      [0, 1],
-      [0, 1],
-    ];
-    const bits = fields.flatMap(([value, width]) =>
-      Array.from({ length: width }, (_, i) => (value >> (width - 1 - i)) & 1),
-    );
-    const payload = Buffer.alloc(Math.ceil(bits.length / 8));
-    bits.forEach((bit, i) => (payload[i >> 3]! |= bit << (7 - (i & 7))));
-    const obus = Buffer.concat([Buffer.from([0x12, 0x00]), Buffer.from([0x0a, payload.length]), payload]);
-    expect(readSequenceHeader(obus)).toMatchObject({
-      profile: 0,
-      bitDepth: 8,
-      monochrome: false,
-      matrixCoefficients: 2,
-      fullRange: false,
-      subsamplingX: 1,
-      subsamplingY: 1,
-    });
-    expect(readSequenceHeader(obus.subarray(0, 4))).toBeUndefined();
-    expect(readSequenceHeader(Buffer.from([0x12, 0x00]))).toBeUndefined();
   });
 });
