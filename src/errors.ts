@@ -118,6 +118,14 @@ export class ObjectGoneError extends Error {
   override readonly name = 'ObjectGoneError';
 }
 
+/**
+ * ffmpeg could not fetch the video: a connection, TLS or HTTP failure, not the file's fault. Transient:
+ * the record is retried, and reaches the dead-letter queue (retries-exhausted) only if it keeps failing.
+ */
+export class VideoUnreachableError extends Error {
+  override readonly name = 'VideoUnreachableError';
+}
+
 /** The render was stopped from outside (over its time budget, or its worker out of memory). */
 export class RenderStoppedError extends PermanentFailure {
   override readonly name = 'RenderStoppedError';

@@ -1,8 +1,19 @@
 import { spawn } from 'node:child_process';
-import { accessSync, chmodSync, constants, copyFileSync, renameSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UnreadableVideoError, VideoTimedOutError, VideoTooLargeError } from '../errors';
+import { rootCertificates } from 'node:tls';
+import { UnreadableVideoError, VideoTimedOutError, VideoTooLargeError, VideoUnreachableError } from '../errors';
 import { lastErrorLine, parseProbeOutput, type VideoInfo } from './probe';
 
 /** ffmpeg's stderr kept for reasons: its last lines say why it failed. */
@@ -115,6 +126,43 @@ export interface Ffmpeg {
 const QUIET = ['-hide_banner', '-nostdin'];
 
 /**
+ * A file of the certificate authorities Node trusts (its bundled Mozilla store, `tls.rootCertificates`),
+ * written once per process to the temporary directory: ffmpeg (GnuTLS) checks an HTTPS endpoint's
+ * certificate and host name only with `-tls_verify 1` and a CA file, and the bundle this way is the same
+ * wherever the function runs, whatever the image's own certificate paths.
+ */
+let caBundle: string | undefined;
+export function nodeCaBundleFile(): string {
+  if (caBundle && existsSync(caBundle)) return caBundle;
+  const pem = `${rootCertificates.join('\n')}\n`;
+  const file = join(tmpdir(), `ffmpeg-ca-${createHash('sha256').update(pem).digest('hex').slice(0, 16)}.pem`);
+  if (!existsSync(file)) {
+    // Written beside and renamed: another process never reads a half-written file.
+    const partial = `${file}.${process.pid}.partial`;
+    writeFileSync(partial, pem);
+    renameSync(partial, file);
+  }
+  caBundle = file;
+  return file;
+}
+
+/** ffmpeg's words for failing to fetch its input (connection, TLS, HTTP), as opposed to failing to read it. */
+const TRANSPORT_FAILURE =
+  /Peer certificate failed verification|does not match hostname|Connection refused|Connection timed out|Connection reset|Network is unreachable|Failed to resolve hostname|Server returned [45]|Input\/output error/;
+
+/** Throws VideoUnreachableError if `stderr` says the input could not be fetched. */
+function throwIfUnreachable(stderr: string, url: string): void {
+  const cleaned = withoutUrl(stderr, url);
+  const line = cleaned.split('\n').find((candidate) => TRANSPORT_FAILURE.test(candidate));
+  if (line) throw new VideoUnreachableError(`ffmpeg could not fetch the video: ${line.trim().slice(0, 300)}`);
+}
+
+export interface FfmpegOptions {
+  /** The CA file HTTPS inputs are checked against (default: Node's, nodeCaBundleFile). */
+  readonly caFile?: () => string;
+}
+
+/**
  * ffmpeg's messages name the input: a presigned URL, whose signature must not reach logs and dead letters
  * (it grants reading the object until it expires).
  */
@@ -122,11 +170,18 @@ export function withoutUrl(stderr: string, url: string): string {
   return stderr.split(url).join('<presigned URL>');
 }
 
-export function createFfmpeg(binary: () => string): Ffmpeg {
+export function createFfmpeg(binary: () => string, { caFile = nodeCaBundleFile }: FfmpegOptions = {}): Ffmpeg {
+  // Input options: an HTTPS input's certificate and host name checked (ffmpeg 4.1 checks neither by default).
+  const input = (url: string) => [
+    ...(url.startsWith('https:') ? ['-tls_verify', '1', '-ca_file', caFile()] : []),
+    '-i',
+    url,
+  ];
   return {
     async probe(url, timeoutMs) {
       // With no output ffmpeg describes the input on stderr and exits 1; that description is what we want.
-      const { stderr } = await runFfmpeg(binary(), [...QUIET, '-i', url], { timeoutMs, maxStdoutBytes: 0 });
+      const { stderr } = await runFfmpeg(binary(), [...QUIET, ...input(url)], { timeoutMs, maxStdoutBytes: 0 });
+      if (!/^Input #0, /m.test(stderr)) throwIfUnreachable(stderr, url);
       return parseProbeOutput(withoutUrl(stderr, url));
     },
     async frame(url, atMs, timeoutMs, maxBytes) {
@@ -139,8 +194,7 @@ export function createFfmpeg(binary: () => string): Ffmpeg {
         ...seek,
         '-ss',
         (atMs / 1000).toFixed(3),
-        '-i',
-        url,
+        ...input(url),
         '-map',
         '0:v:0',
         '-frames:v',
@@ -159,6 +213,7 @@ export function createFfmpeg(binary: () => string): Ffmpeg {
         run = await runFfmpeg(binary(), args(['-noaccurate_seek']), { timeoutMs: left, maxStdoutBytes: maxBytes });
       }
       if (run.exitCode !== 0 || run.stdout.length === 0) {
+        throwIfUnreachable(run.stderr, url);
         const reason =
           lastErrorLine(withoutUrl(run.stderr, url)) ?? `ffmpeg exited with code ${run.exitCode} and no frame`;
         throw new UnreadableVideoError('corrupt-video', `no frame could be decoded at ${atMs} ms: ${reason}`);

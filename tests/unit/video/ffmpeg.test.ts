@@ -1,6 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createFfmpeg, runFfmpeg, withoutUrl } from '../../../src/video/ffmpeg';
+import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
+import { UnreadableVideoError, VideoUnreachableError } from '../../../src/errors';
+import { createFfmpeg, nodeCaBundleFile, runFfmpeg, withoutUrl } from '../../../src/video/ffmpeg';
 import { ffmpegBinary, makeVideo } from '../../support/sample-videos';
 
 jest.setTimeout(30_000);
@@ -44,6 +49,87 @@ describe('ffmpeg reading a video over HTTP', () => {
     expect(starts.every((start) => start >= 0)).toBe(true);
     expect(starts.filter((start) => start > 0.9 * video.length)).toHaveLength(2);
     expect(starts.filter((start) => start > 0.5 * video.length && start < 0.9 * video.length)).toHaveLength(1);
+  });
+});
+
+/** A certificate for 127.0.0.1 that nothing trusts but the tests that name it (tests/fixtures/tls/). */
+const SELF_SIGNED = join(__dirname, '../../fixtures/tls/self-signed-127.0.0.1.pem');
+
+/** Serves `body` whole over HTTPS with the self-signed certificate. */
+async function serveOverHttps(body: Buffer): Promise<{ url: string; server: Server }> {
+  const server = createHttpsServer(
+    { cert: readFileSync(SELF_SIGNED), key: readFileSync(SELF_SIGNED.replace('.pem', '-key.pem')) },
+    (_request, response) => {
+      response.writeHead(200, { 'Content-Length': body.length });
+      response.end(body);
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `https://127.0.0.1:${port}/clip.mp4?X-Amz-Signature=secret`, server: server as unknown as Server };
+}
+
+describe('ffmpeg reading a video over HTTPS', () => {
+  it("checks the endpoint's certificate: one Node's CA store does not vouch for is refused, as transient", async () => {
+    const video = await makeVideo({ width: 160, height: 120, seconds: 2 });
+    const { url, server } = await serveOverHttps(video);
+    try {
+      const ffmpeg = createFfmpeg(ffmpegBinary);
+      const refused = ffmpeg.probe(url, 10_000);
+      await expect(refused).rejects.toBeInstanceOf(VideoUnreachableError);
+      await expect(refused).rejects.toThrow(/certificate failed verification/);
+      await expect(ffmpeg.frame(url, 500, 10_000, 1_000_000)).rejects.toBeInstanceOf(VideoUnreachableError);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('reads the video when its CA file vouches for the certificate, and keeps the URL out of the reason', async () => {
+    const video = await makeVideo({ width: 160, height: 120, seconds: 2 });
+    const { url, server } = await serveOverHttps(video);
+    try {
+      const ffmpeg = createFfmpeg(ffmpegBinary, { caFile: () => SELF_SIGNED });
+      await expect(ffmpeg.probe(url, 10_000)).resolves.toMatchObject({ width: 160, height: 120 });
+      const frame = await ffmpeg.frame(url, 500, 10_000, 1_000_000);
+      expect(frame.subarray(0, 2).toString('latin1')).toBe('BM');
+      const refused = await createFfmpeg(ffmpegBinary)
+        .probe(url, 10_000)
+        .catch((error: Error) => error);
+      expect(String(refused)).not.toContain('X-Amz-Signature');
+    } finally {
+      server.close();
+    }
+  });
+
+  it("writes Node's CA store to one file, once", () => {
+    const file = nodeCaBundleFile();
+    expect(nodeCaBundleFile()).toBe(file);
+    expect(readFileSync(file, 'utf8')).toBe(`${rootCertificates.join('\n')}\n`);
+  });
+});
+
+describe('ffmpeg failing to fetch a video', () => {
+  it('an HTTP error is transient (retried), not corrupt-video; a file that is not a video still is', async () => {
+    const server = createServer((request, response) => {
+      if (request.url?.startsWith('/busy')) {
+        response.writeHead(503).end();
+      } else {
+        response.writeHead(200, { 'Content-Length': 4096 }).end(Buffer.alloc(4096, 7));
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const ffmpeg = createFfmpeg(ffmpegBinary);
+      const busy = `http://127.0.0.1:${port}/busy.mp4`;
+      await expect(ffmpeg.probe(busy, 10_000)).rejects.toBeInstanceOf(VideoUnreachableError);
+      await expect(ffmpeg.frame(busy, 0, 10_000, 1_000_000)).rejects.toBeInstanceOf(VideoUnreachableError);
+      await expect(ffmpeg.probe(`http://127.0.0.1:${port}/noise.mp4`, 10_000)).rejects.toBeInstanceOf(
+        UnreadableVideoError,
+      );
+    } finally {
+      server.close();
+    }
   });
 });
 
