@@ -103,6 +103,42 @@ export class TurboDecodeError extends Error {
   override readonly name = 'TurboDecodeError';
 }
 
+/** A fresh decoder holding a JPEG's bytes, its frame header read. */
+export interface OpenedJpeg {
+  readonly jpeg: TurboJpeg;
+  readonly handle: number;
+  /** Where the JPEG's bytes are in the instance's memory. */
+  readonly source: number;
+  readonly width: number;
+  readonly height: number;
+  /** TurboJPEG's TJCS_* value. */
+  readonly colourspace: number;
+}
+
+/**
+ * Instantiates a decoder, copies `bytes` into it and reads the frame header. Throws TurboDecodeError if
+ * there is no readable one.
+ */
+export async function openJpeg(bytes: Buffer): Promise<OpenedJpeg> {
+  const jpeg = await instantiate();
+  const source = jpeg.malloc(bytes.length);
+  const header = jpeg.malloc(16);
+  const handle = jpeg.tjInitDecompress();
+  if (!source || !header || !handle) throw new Error('libjpeg-turbo could not allocate its decoder');
+  new Uint8Array(jpeg.memory.buffer, source, bytes.length).set(bytes);
+  let unreadable: boolean;
+  try {
+    unreadable =
+      jpeg.tjDecompressHeader3(handle, source, bytes.length, header, header + 4, header + 8, header + 12) !== 0;
+  } catch (error) {
+    if (!(error instanceof LibjpegError)) throw error;
+    unreadable = true;
+  }
+  if (unreadable) throw new TurboDecodeError('no readable frame header');
+  const fields = new Int32Array(jpeg.memory.buffer, header, 4);
+  return { jpeg, handle, source, width: fields[0]!, height: fields[1]!, colourspace: fields[3]! };
+}
+
 /**
  * Decodes a YCbCr or grey JPEG to RGBA at 1/`denominator` of its size (1, 2, 4 or 8; each side rounded
  * up, as libjpeg does), ignoring its EXIF orientation. Throws TurboDecodeError for data libjpeg cannot
@@ -110,21 +146,11 @@ export class TurboDecodeError extends Error {
  * the instance's memory, which nothing else uses: no copy of the pixels is made.
  */
 export async function decodeScaledJpeg(bytes: Buffer, denominator: 1 | 2 | 4 | 8): Promise<RgbaBitmap> {
-  const jpeg = await instantiate();
-  const source = jpeg.malloc(bytes.length);
-  const header = jpeg.malloc(16);
-  const handle = jpeg.tjInitDecompress();
-  if (!source || !header || !handle) throw new Error('libjpeg-turbo could not allocate its decoder');
-  new Uint8Array(jpeg.memory.buffer, source, bytes.length).set(bytes);
-  let width: number;
-  let height: number;
+  const opened = await openJpeg(bytes);
+  const { jpeg, handle, source } = opened;
+  const width = Math.ceil(opened.width / denominator);
+  const height = Math.ceil(opened.height / denominator);
   try {
-    if (jpeg.tjDecompressHeader3(handle, source, bytes.length, header, header + 4, header + 8, header + 12)) {
-      throw new TurboDecodeError('no readable frame header');
-    }
-    const fields = new Int32Array(jpeg.memory.buffer, header, 2);
-    width = Math.ceil(fields[0]! / denominator);
-    height = Math.ceil(fields[1]! / denominator);
     const output = jpeg.malloc(width * height * 4);
     if (!output) throw new Error(`libjpeg-turbo has no memory for a ${width}x${height} image`);
     // Asked for the scaled size, TurboJPEG picks that scaling factor.

@@ -1,4 +1,11 @@
-import { hasEndMarker, instantiate, LibjpegError, TJPF_CMYK } from '../codecs/libjpeg-turbo-decoder';
+import {
+  hasEndMarker,
+  LibjpegError,
+  openJpeg,
+  TJPF_CMYK,
+  TurboDecodeError,
+  type OpenedJpeg,
+} from '../codecs/libjpeg-turbo-decoder';
 import { ImageTooLargeError, UnreadableImageError } from '../../errors';
 import { convertCmykToSrgb } from '../colour';
 import type { RgbaBitmap } from '../types';
@@ -68,27 +75,16 @@ async function decodeComponents(
   bytes: Buffer,
   maxBytes: number,
 ): Promise<{ cmyk: Buffer; width: number; height: number }> {
-  const jpeg = await instantiate();
   const corrupt = (why: string) => new UnreadableImageError('corrupt-image', `the CMYK jpeg data ${why}`);
-  const source = jpeg.malloc(bytes.length);
-  const header = jpeg.malloc(16);
-  const handle = jpeg.tjInitDecompress();
-  if (!source || !header || !handle) throw new Error('libjpeg-turbo could not allocate its decoder');
-  new Uint8Array(jpeg.memory.buffer, source, bytes.length).set(bytes);
-
-  let width: number;
-  let height: number;
+  let opened: OpenedJpeg;
   try {
-    if (jpeg.tjDecompressHeader3(handle, source, bytes.length, header, header + 4, header + 8, header + 12)) {
-      throw corrupt('has no readable frame header');
-    }
-    const fields = new Int32Array(jpeg.memory.buffer, header, 4);
-    [width, height] = [fields[0]!, fields[1]!];
-    if (fields[3] !== TJCS_CMYK && fields[3] !== TJCS_YCCK) throw new Error('not a CMYK or YCCK jpeg');
+    opened = await openJpeg(bytes);
   } catch (error) {
-    if (error instanceof LibjpegError) throw corrupt('has no readable frame header');
+    if (error instanceof TurboDecodeError) throw corrupt('has no readable frame header');
     throw error;
   }
+  const { jpeg, handle, source, width, height } = opened;
+  if (opened.colourspace !== TJCS_CMYK && opened.colourspace !== TJCS_YCCK) throw new Error('not a CMYK or YCCK jpeg');
 
   const pixels = width * height;
   const frame = frameOf(bytes);
