@@ -2,7 +2,7 @@ import type { SourceFormat } from '../images/types';
 import type { VideoRouter } from '../video/forward';
 import { tooManyBytes, type ImageStore } from './image-store';
 import { checkThumbnailsStorable, thumbnailKey, thumbnailMetadata } from './keys';
-import type { Render } from './render-worker';
+import type { Render, RenderedThumbnail } from './render-worker';
 import type { S3ObjectRef } from './s3-event';
 import type { ThumbnailSettings } from './settings';
 
@@ -12,6 +12,12 @@ export interface WrittenThumbnail {
   readonly height: number;
   readonly bytes: number;
   readonly contentType: string;
+}
+
+/** What is said (in logs and events) of a rendered thumbnail once it is stored under `key`. */
+export function writtenThumbnail(key: string, rendered: RenderedThumbnail): WrittenThumbnail {
+  const { width, height, body, contentType } = rendered;
+  return { key, width, height, bytes: body.length, contentType };
 }
 
 /** What one source image became: its recognised format and the thumbnails written. */
@@ -67,13 +73,7 @@ export async function createThumbnails(
         { bucket: settings.thumbnailsBucket, key, body: thumbnail.body, contentType: thumbnail.contentType, metadata },
         { abortSignal },
       );
-      return {
-        key,
-        width: thumbnail.width,
-        height: thumbnail.height,
-        bytes: thumbnail.body.length,
-        contentType: thumbnail.contentType,
-      };
+      return writtenThumbnail(key, thumbnail);
     }),
   );
   return { sourceFormat: thumbnails[0]!.sourceFormat, thumbnails: written };

@@ -3,6 +3,7 @@ import { encodeThumbnail } from '../images/encode';
 import { detectFormat } from '../images/formats/registry';
 import { CONTENT_TYPES, EXTENSIONS, OUTPUT_FORMATS } from '../images/output-formats';
 import type { OutputFormat, RgbaBitmap } from '../images/types';
+import { writtenThumbnail, type WrittenThumbnail } from '../thumbnail/create-thumbnails';
 import type { ImageStore } from '../thumbnail/image-store';
 import { checkThumbnailsStorable, thumbnailKey, thumbnailMetadata } from '../thumbnail/keys';
 import type { Render } from '../thumbnail/render-worker';
@@ -27,13 +28,7 @@ export interface VideoDependencies {
 }
 
 /** One object written for a video. */
-export interface WrittenOutput {
-  readonly key: string;
-  readonly width: number;
-  readonly height: number;
-  readonly bytes: number;
-  readonly contentType: string;
-}
+export type WrittenOutput = WrittenThumbnail;
 
 export interface VideoOutputs {
   readonly info: VideoInfo;
@@ -137,13 +132,7 @@ export async function createVideoThumbnails(
     const [stored] = await deps.render(bmp, [video.frameBox], renderOptions);
     const key = frameKey(source.key, index, times.length, stored!.format);
     await write(key, stored!.body, stored!.contentType);
-    frames.push({
-      key,
-      width: stored!.width,
-      height: stored!.height,
-      bytes: stored!.body.length,
-      contentType: stored!.contentType,
-    });
+    frames.push(writtenThumbnail(key, stored!));
     // Lossless, so the sprite is encoded once, from the render step's pixels.
     const [tile] = await deps.render(bmp, [video.tileBox], { ...renderOptions, outputFormat: 'png' });
     const tileBitmap = await decodeTile(tile!.body);
@@ -157,13 +146,7 @@ export async function createVideoThumbnails(
     posterThumbnails.map(async (thumbnail) => {
       const key = thumbnailKey(source.key, thumbnail.box, thumbnail.format);
       await write(key, thumbnail.body, thumbnail.contentType);
-      return {
-        key,
-        width: thumbnail.width,
-        height: thumbnail.height,
-        bytes: thumbnail.body.length,
-        contentType: thumbnail.contentType,
-      };
+      return writtenThumbnail(key, thumbnail);
     }),
   );
 
