@@ -1,13 +1,13 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadThumbnailConfig } from '../config';
 import { handleRecord, timeoutMisconfigurationCheck } from '../thumbnail/handle-record';
 import { sharedRecordDependencies } from '../thumbnail/record-dependencies';
 import { createRenderWorker } from '../thumbnail/render-worker';
-import { scheduleRetriesOfFailedRecords } from '../thumbnail/retry-backoff';
+import { processQueueBatch } from '../thumbnail/queue-batch';
 
 // Built once per container and reused by every invocation it serves (the worker builds the same).
 const settings = loadThumbnailConfig();
@@ -32,21 +32,10 @@ export const handler = middy(async (event: SQSEvent, context: Context): Promise<
     started = true;
     return remainingMs;
   };
-  const recordHandler = async (record: SQSRecord) => {
-    logger.appendKeys({ messageId: record.messageId });
-    try {
-      await handleRecord(record, remainingTimeMs, { ...shared, render: renderer.render, log: logger });
-    } finally {
-      logger.removeKeys(['messageId']);
-    }
-  };
-  const response = await processPartialResponse(event, recordHandler, processor, {
+  return processQueueBatch(
+    event,
     context,
-    // One image at a time: decoded images are large, and the function has one vCPU or less.
-    processInParallel: false,
-    // A batch in which every message failed is reported like any other, not thrown.
-    throwOnFullBatchFailure: false,
-  });
-  await scheduleRetriesOfFailedRecords(sqs, settings.imagesQueueUrl, event, response, settings.retry, logger);
-  return response;
+    (record) => handleRecord(record, remainingTimeMs, { ...shared, render: renderer.render, log: logger }),
+    { processor, logger, sqs, queueUrl: settings.imagesQueueUrl, retry: settings.retry },
+  );
 }).use(injectLambdaContext(logger));

@@ -1,14 +1,14 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createEventBridgeClient, createS3Client, createSqsClient } from '../aws/clients';
 import { eventBridgePublisher } from '../aws/event-bus';
 import { loadVideoConfig } from '../config';
 import { s3ImageStore } from '../thumbnail/image-store';
 import { createRenderWorker } from '../thumbnail/render-worker';
-import { scheduleRetriesOfFailedRecords } from '../thumbnail/retry-backoff';
+import { processQueueBatch } from '../thumbnail/queue-batch';
 import { createFfmpeg, locateFfmpeg } from '../video/ffmpeg';
 import { handleVideoRecord } from '../video/handle-video-record';
 import { s3VideoSource } from '../video/video-source';
@@ -32,10 +32,11 @@ const ffmpeg = createFfmpeg(() => (ffmpegPath ??= locateFfmpeg(settings.video.ff
  * (ReportBatchItemFailures); permanent failures are dead-lettered with their reason.
  */
 export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  const recordHandler = async (record: SQSRecord) => {
-    logger.appendKeys({ messageId: record.messageId });
-    try {
-      await handleVideoRecord(record, () => context.getRemainingTimeInMillis(), {
+  return processQueueBatch(
+    event,
+    context,
+    (record) =>
+      handleVideoRecord(record, () => context.getRemainingTimeInMillis(), {
         source,
         ffmpeg,
         store,
@@ -44,16 +45,7 @@ export const handler = middy(async (event: SQSEvent, context: Context): Promise<
         settings,
         log: logger,
         events,
-      });
-    } finally {
-      logger.removeKeys(['messageId']);
-    }
-  };
-  const response = await processPartialResponse(event, recordHandler, processor, {
-    context,
-    processInParallel: false,
-    throwOnFullBatchFailure: false,
-  });
-  await scheduleRetriesOfFailedRecords(sqs, settings.videosQueueUrl, event, response, settings.retry, logger);
-  return response;
+      }),
+    { processor, logger, sqs, queueUrl: settings.videosQueueUrl, retry: settings.retry },
+  );
 }).use(injectLambdaContext(logger));
