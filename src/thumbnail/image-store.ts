@@ -1,5 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ImageTooLargeError, ObjectGoneError, ObjectSupersededError } from '../errors';
+import { objectReadFailure, ifMatch } from '../aws/s3-object-read';
+import { ImageTooLargeError } from '../errors';
 
 export interface ReadOptions {
   /**
@@ -31,21 +32,6 @@ export interface StoredThumbnail {
   readonly metadata: Record<string, string>;
 }
 
-function isNotFound(error: unknown): boolean {
-  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return name === 'NoSuchKey' || name === 'NotFound' || $metadata?.httpStatusCode === 404;
-}
-
-function isPreconditionFailed(error: unknown): boolean {
-  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return name === 'PreconditionFailed' || $metadata?.httpStatusCode === 412;
-}
-
-/** HTTP wants an entity tag quoted; S3 event notifications give it bare. */
-function quotedETag(eTag: string): string {
-  return eTag.startsWith('"') ? eTag : `"${eTag}"`;
-}
-
 export function tooManyBytes(size: number, maxBytes: number): ImageTooLargeError {
   return new ImageTooLargeError(
     'too-many-bytes',
@@ -62,18 +48,12 @@ export function s3ImageStore(s3: S3Client): ImageStore {
           new GetObjectCommand({
             Bucket: bucket,
             Key: key,
-            IfMatch: eTag === undefined ? undefined : quotedETag(eTag),
+            IfMatch: ifMatch(eTag),
           }),
           { abortSignal },
         );
       } catch (error) {
-        if (isNotFound(error)) throw new ObjectGoneError(`s3://${bucket}/${key} no longer exists`);
-        if (isPreconditionFailed(error)) {
-          throw new ObjectSupersededError(
-            `s3://${bucket}/${key} was overwritten after this notification (no longer ETag ${eTag}); the newer upload has its own`,
-          );
-        }
-        throw error;
+        throw objectReadFailure(error, bucket, key, eTag);
       }
       if (!response.Body) throw new Error(`s3://${bucket}/${key} returned no body`);
       if (response.ContentLength !== undefined && response.ContentLength > maxBytes) {

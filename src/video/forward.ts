@@ -1,6 +1,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { ObjectForwardedError, ObjectGoneError } from '../errors';
+import { objectReadFailure } from '../aws/s3-object-read';
+import { ObjectForwardedError } from '../errors';
 import { hasImageSignature } from '../images/formats/signatures';
 import type { S3ObjectRef } from '../thumbnail/s3-event';
 import { sniffVideoContainer, VIDEO_SNIFF_BYTES } from './sniff';
@@ -67,11 +68,7 @@ export function videoRouter(s3: S3Client, sqs: SQSClient, videosQueueUrl: string
           { abortSignal },
         );
       } catch (error) {
-        const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-        if (name === 'NoSuchKey' || $metadata?.httpStatusCode === 404) {
-          throw new ObjectGoneError(`s3://${source.bucket}/${source.key} no longer exists`);
-        }
-        throw error;
+        throw objectReadFailure(error, source.bucket, source.key);
       }
       return Buffer.from((await response.Body?.transformToByteArray()) ?? []);
     },

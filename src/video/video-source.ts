@@ -1,6 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { ObjectGoneError, ObjectSupersededError, UnreadableVideoError } from '../errors';
+import { ifMatch, objectReadFailure } from '../aws/s3-object-read';
+import { UnreadableVideoError } from '../errors';
 
 /** What the video pipeline needs from S3 before ffmpeg reads the video itself. */
 export interface VideoSource {
@@ -16,15 +17,6 @@ export interface VideoSource {
   ): Promise<{ readonly url: string; readonly bytes: number }>;
 }
 
-function statusOf(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-}
-
-/** HTTP wants an entity tag quoted; S3 event notifications give it bare. */
-function quotedETag(eTag: string): string {
-  return eTag.startsWith('"') ? eTag : `"${eTag}"`;
-}
-
 export function s3VideoSource(s3: S3Client): VideoSource {
   return {
     async locate(bucket, key, { eTag, expiresInSeconds, abortSignal }) {
@@ -34,22 +26,12 @@ export function s3VideoSource(s3: S3Client): VideoSource {
           new HeadObjectCommand({
             Bucket: bucket,
             Key: key,
-            IfMatch: eTag === undefined ? undefined : quotedETag(eTag),
+            IfMatch: ifMatch(eTag),
           }),
           { abortSignal },
         );
       } catch (error) {
-        const status = statusOf(error);
-        const name = (error as { name?: string }).name;
-        if (status === 404 || name === 'NotFound' || name === 'NoSuchKey') {
-          throw new ObjectGoneError(`s3://${bucket}/${key} no longer exists`);
-        }
-        if (status === 412 || name === 'PreconditionFailed') {
-          throw new ObjectSupersededError(
-            `s3://${bucket}/${key} was overwritten after this notification (no longer ETag ${eTag}); the newer upload has its own`,
-          );
-        }
-        throw error;
+        throw objectReadFailure(error, bucket, key, eTag);
       }
       const bytes = head.ContentLength ?? 0;
       if (bytes === 0) throw new UnreadableVideoError('empty-object', 'the object is empty (0 bytes)');
