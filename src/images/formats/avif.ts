@@ -96,13 +96,15 @@ export const avifFormat: ImageFormat = {
         };
       }
     }
-    return decodeWithLibavif(bytes);
+    return decodeWithLibavif(bytes, image);
   },
 };
 
 /** The primary image through libavif, whatever it is (exported for tests: the reference of the dav1d path). */
-export async function decodeWithLibavif(bytes: Buffer): Promise<DecodedImage> {
-  const image = describePrimaryImage(bytes, 'avif');
+export async function decodeWithLibavif(
+  bytes: Buffer,
+  image = describePrimaryImage(bytes, 'avif'),
+): Promise<DecodedImage> {
   const decode = await loadDecoder();
   const input = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
   let decoded: ImageData;
