@@ -2,7 +2,7 @@
 /**
  * Child process of the benchmark: one cold start of the packaged thumbnail function, in plain Node (no
  * tsx), as Lambda runs it:
- *   node [--enable-source-maps] scripts/bench/cold-start-child.js <handler .js> <input image> <request JSON file>
+ *   node scripts/bench/cold-start-child.js <handler .js> <input image> <request JSON file>
  * 1. requires the handler module (what Lambda does before the first invocation);
  * 2. starts the render worker on the render thread's bundle beside the handler's, as the handler does on
  *    its first record, and waits for it to be ready (it loads the render step and compiles the JPEG codecs);

@@ -1,8 +1,9 @@
 /**
  * The cold start of the packaged thumbnail function and its size: unzips .serverless/thumbnail.zip (made
  * by `sls package`; `make bench` runs it first) into .bench-cache/cold-start/, then runs
- * cold-start-child.js in fresh processes, one after the other (never during timed runs), with Lambda's
- * NODE_OPTIONS (source maps on). Reported: medians over the processes.
+ * cold-start-child.js in fresh processes, one after the other (never during timed runs), as Lambda runs
+ * the function (serverless.yml sets no NODE_OPTIONS: the handler maps its stack traces itself, see
+ * src/source-mapped-stack-traces.ts). Reported: medians over the processes.
  */
 import { execFile } from 'node:child_process';
 import { build } from 'esbuild';
@@ -13,6 +14,7 @@ import { promisify } from 'node:util';
 import { CACHE_DIR, ROOT } from './inputs';
 import { median } from './report';
 import { unpack } from './zip';
+import { lambdaCredentials } from '../../plugins/esbuild/lambda-credentials';
 import { RENDER_THREAD_BUNDLE, WORKER_ROLE } from '../../src/thumbnail/render-protocol';
 import type { BoundingBox } from '../../src/thumbnail/sizes';
 import type { RenderOptions } from '../../src/images/render';
@@ -76,7 +78,7 @@ export async function preparePackage(): Promise<{ directory: string; size: Bundl
 /**
  * Bundles src/aws/clients.ts's three clients, created as the thumbnail function creates them, with the
  * esbuild options of serverless.yml's custom.esbuild that matter for load time (minified, packages' ES
- * module builds, Node 22).
+ * module builds, Node 22, the credentials plugin).
  */
 async function buildSdkClientsBundle(directory: string): Promise<string> {
   const outfile = join(directory, 'sdk-clients.js');
@@ -94,6 +96,8 @@ async function buildSdkClientsBundle(directory: string): Promise<string> {
     platform: 'node',
     target: 'node22',
     mainFields: ['module', 'main'],
+    // As serverless.yml's custom.esbuild.plugins: the credentials Lambda provides, not the SDK's whole chain.
+    plugins: [lambdaCredentials()],
     outfile,
     logLevel: 'error',
   });
@@ -105,7 +109,6 @@ async function timeLoad(file: string, directory: string, environment: Record<str
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [
-      '--enable-source-maps',
       '-e',
       'const t = process.hrtime.bigint(); require(process.argv[1]); console.log(Number(process.hrtime.bigint() - t) / 1e6);',
       file,
@@ -142,7 +145,7 @@ export async function measureColdStarts(
     const sdkClientsLoadMs = await timeLoad(sdkClients, directory, environment);
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--enable-source-maps', join(__dirname, 'cold-start-child.js'), join(directory, HANDLER), input, requestFile],
+      [join(__dirname, 'cold-start-child.js'), join(directory, HANDLER), input, requestFile],
       // Lambda's environment: no inherited NODE_OPTIONS (tsx's loader) in the child.
       { cwd: directory, env: { PATH: process.env.PATH ?? '' }, maxBuffer: 1 << 20 },
     ).catch((error: { stderr?: string; message: string }) => {

@@ -368,7 +368,7 @@ function printResults(results: InputResult[], packaged: PackageResult | undefine
       ` ${PRICES.region} prices (scripts/bench/cost.ts),` +
       "\n  from this machine's milliseconds; requests = per 1,000 images: 1 S3 GET and a PUT per size," +
       ` SQS send + receive/delete per batch of ${batchSize}, one invocation per batch.` +
-      '\ncold start = fresh processes running the packaged function (.serverless/thumbnail.zip) with source maps on:' +
+      '\ncold start = fresh processes running the packaged function (.serverless/thumbnail.zip) as Lambda does:' +
       '\n  requiring the handler, starting its render worker, its first render; medians over the processes.',
   );
   if (results.some((r) => r.madBaseline === 'sharp-of-source-png')) {

@@ -1,3 +1,5 @@
+// First, so that errors thrown while the other modules load are source-mapped too.
+import '../source-mapped-stack-traces';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';

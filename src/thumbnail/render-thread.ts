@@ -1,3 +1,5 @@
+// First, so that errors thrown while the other modules load are source-mapped too.
+import '../source-mapped-stack-traces';
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { PermanentFailure } from '../errors';
 import { loadLargeJpegEncoder, renderThumbnails } from '../images/render';

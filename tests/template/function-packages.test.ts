@@ -4,8 +4,10 @@
  * thumbnail function's module load (its cold start) compiles none of the codecs and the render thread
  * none of the AWS SDK.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { readEntry, zipEntries } from '../../scripts/bench/zip';
 import { RENDER_THREAD_BUNDLE } from '../../src/thumbnail/render-protocol';
 
@@ -44,6 +46,45 @@ describe('the function packages', () => {
 
   it.each(['redrive', 'notify'])('leave the render thread out of the %s function, which does not', (name) => {
     expect([...files(name).keys()].filter((file) => file.includes('render-thread'))).toEqual([]);
+  });
+
+  // The debug messages of the SDK's default chain (@aws-sdk/credential-provider-node), which
+  // plugins/esbuild/lambda-credentials.js replaces with src/aws/lambda-credentials.ts.
+  it.each(['thumbnail', 'video', 'redrive', 'notify'])(
+    'give the %s function the credentials Lambda provides, without the SDK chain for machines',
+    (name) => {
+      const handler = files(name).get(`src/handlers/${name}.js`)!();
+      expect(handler).toContain(SDK_MARKER);
+      expect(handler).toContain('AWS_CONTAINER_CREDENTIALS_FULL_URI');
+      expect(handler).not.toContain('defaultProvider::fromSSO');
+      expect(handler).not.toContain('AssumeRoleWithWebIdentity');
+    },
+  );
+
+  it('map the stack trace of an error thrown while the handler loads to our source, without --enable-source-maps', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'thumbnail-package-'));
+    try {
+      const packaged = files('thumbnail');
+      for (const file of ['src/handlers/thumbnail.js', 'src/handlers/thumbnail.js.map']) {
+        mkdirSync(dirname(join(directory, file)), { recursive: true });
+        writeFileSync(join(directory, file), packaged.get(file)!());
+      }
+      const handler = join(directory, 'src/handlers/thumbnail.js');
+      // No configuration in the environment: loadThumbnailConfig throws a ConfigError as the module loads.
+      const stack = execFileSync(
+        process.execPath,
+        ['-e', `try { require(${JSON.stringify(handler)}); } catch (error) { console.log(error.stack); }`],
+        { env: { PATH: process.env.PATH }, encoding: 'utf8' },
+      );
+
+      expect(stack).toMatch(/^ConfigError: /);
+      // Sources are named relative to the build folder, as Node's own --enable-source-maps would name them.
+      expect(stack).toMatch(/\n +at loadThumbnailConfig \(\S*\/src\/config\.ts:\d+:\d+\)\n/);
+      expect(stack).toMatch(/\(\S*\/src\/handlers\/thumbnail\.ts:\d+:\d+\)\n/);
+      expect(stack).not.toContain('thumbnail.js:');
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it("keep the codecs out of the thumbnail handler's bundle", () => {
