@@ -60,7 +60,7 @@ const USAGE = `usage: npx tsx scripts/bench/index.ts [options]
   --contenders LIST     ${CONTENDER_NAMES.join(',')} (default all)
   --sizes LIST          boxes, WIDTHxHEIGHT comma-separated (default ${DEFAULT_SIZES})
   --cold-starts N       fresh processes loading the packaged function (.serverless/thumbnail.zip)
-                        and rendering the 1 MP JPEG; 0 for none (default 5)
+                        and rendering the 1 MP JPEG; 0 for none (default 15: start-up times on a shared machine scatter by tens of ms)
   --json PATH           where to write the results (default bench-results/latest.json,
                         bench-results/e2e-latest.json with --e2e)
   --e2e                 measure the deployed local stack end to end instead (needs AWS_ENDPOINT_URL etc.)
@@ -111,7 +111,7 @@ function parseCli() {
     help: values.help,
     e2e: values.e2e,
     runs: positiveInt('runs', values.runs, 5),
-    coldStarts: values['cold-starts'] === '0' ? 0 : positiveInt('cold-starts', values['cold-starts'], 5),
+    coldStarts: values['cold-starts'] === '0' ? 0 : positiveInt('cold-starts', values['cold-starts'], 15),
     inputs: pickList('inputs', values.inputs, inputNames).map((name) => INPUTS.find((input) => input.name === name)!),
     contenders: pickList('contenders', values.contenders, CONTENDER_NAMES),
     sizes: values.sizes ?? DEFAULT_SIZES,
