@@ -79,7 +79,11 @@ function mappedFrame(site: NodeJS.CallSite, origin: Origin | undefined, caller: 
   const mapped = written.replace(position, `${origin.file}:${origin.line}:${origin.column}`);
   const minified = site.getFunctionName();
   const name = originalFunctionName(site, origin, caller);
-  return minified && name ? mapped.replace(minified, name) : mapped;
+  if (!minified || !name) return mapped;
+  // The name as V8 writes it: after the start, a space (`async`, `new`) or a type's dot, before the
+  // location or an `[as method]`; a one-letter name must not be taken from `Object` or `async`.
+  const escaped = minified.replace(/[$.*+?^()[\]{}|\\]/g, '\\$&');
+  return mapped.replace(new RegExp(`(^|[ .])${escaped}(?= \\[as | \\()`), `$1${name}`);
 }
 
 function header(error: Error): string {

@@ -21,6 +21,11 @@ describe('source-mapped stack traces of a bundle', () => {
         'export function explodeNow(reason: string): never {',
         '  throw new RangeError(`exploded: ${reason}`);',
         '}',
+        'export class Exploder {',
+        '  constructor() {',
+        '    explodeNow("constructed");',
+        '  }',
+        '}',
         'if (process.env.THROW_WHILE_LOADING) explodeNow("while loading");',
         '',
       ].join('\n'),
@@ -30,16 +35,24 @@ describe('source-mapped stack traces of a bundle', () => {
 
   async function stackTraceOf(
     name: string,
-    { installed, whileLoading = false, flags = [] }: { installed: boolean; whileLoading?: boolean; flags?: string[] },
+    {
+      installed,
+      whileLoading = false,
+      flags = [],
+      call = 'run',
+    }: { installed: boolean; whileLoading?: boolean; flags?: string[]; call?: string },
   ) {
     const entry = join(directory, `${name}.ts`);
     writeFileSync(
       entry,
       [
         installed ? `import ${JSON.stringify(INSTALL)};` : '',
-        "import { explodeNow } from './thrower';",
+        "import { explodeNow, Exploder } from './thrower';",
         'export function run(): void {',
         '  explodeNow("called");',
+        '}',
+        'export function construct(): void {',
+        '  new Exploder();',
         '}',
         '',
       ].join('\n'),
@@ -55,7 +68,7 @@ describe('source-mapped stack traces of a bundle', () => {
       outfile,
       logLevel: 'silent',
     });
-    const runner = `try { require(${JSON.stringify(outfile)}).run(); } catch (error) { console.log(error.stack); }`;
+    const runner = `try { require(${JSON.stringify(outfile)}).${call}(); } catch (error) { console.log(error.stack); }`;
     return execFileSync(process.execPath, [...flags, '-e', runner], {
       env: { PATH: process.env.PATH, ...(whileLoading ? { THROW_WHILE_LOADING: '1' } : {}) },
       encoding: 'utf8',
@@ -71,12 +84,22 @@ describe('source-mapped stack traces of a bundle', () => {
     expect(stack).toContain(`(${join(directory, 'called.ts')}:4:3)`);
   });
 
+  it('maps the frame of a constructor the error went through, written after `new`', async () => {
+    const stack = await stackTraceOf('constructed', { installed: true, call: 'construct' });
+
+    expect(stack).toContain(`at explodeNow (${join(directory, 'thrower.ts')}:2:9)`);
+    // The class keeps its minified name here, as Node's own mapping leaves it (the map names no function there).
+    expect(stack).toContain(`(${join(directory, 'thrower.ts')}:6:5)`);
+    expect(stack).toMatch(/\n +at new \S+ \(/);
+    expect(stack).toContain(`(${join(directory, 'constructed.ts')}:7:3)`);
+  });
+
   it('maps an error thrown while the bundle loads, before the rest of it has run', async () => {
     const stack = await stackTraceOf('loading', { installed: true, whileLoading: true });
 
     expect(stack).toMatch(/^RangeError: exploded: while loading\n/);
     expect(stack).toContain(`at explodeNow (${join(directory, 'thrower.ts')}:2:9)`);
-    expect(stack).toContain(`${join(directory, 'thrower.ts')}:4:`);
+    expect(stack).toContain(`${join(directory, 'thrower.ts')}:9:`);
   });
 
   it('gives positions in the bundle without it (what Lambda would log)', async () => {
