@@ -332,7 +332,8 @@ export function heifFamily(bytes: Uint8Array): Format | undefined {
   if (!avif && !brands.some((brand) => GENERIC_BRANDS.has(brand))) return undefined;
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
-    const type = codedTypeOf(readContainer(buffer), readContainer(buffer).primaryId);
+    const container = readContainer(buffer);
+    const type = codedTypeOf(container, container.primaryId);
     if (type === 'av01') return 'avif';
     if (type !== undefined) return 'heic';
   } catch (error) {
