@@ -18,4 +18,4 @@ function lambdaCredentials() {
   };
 }
 
-module.exports = { lambdaCredentials, REPLACEMENT };
+module.exports = { lambdaCredentials };
