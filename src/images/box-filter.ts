@@ -1,4 +1,3 @@
-import { pixelWords } from './resample';
 import type { RgbaBitmap } from './types';
 
 /**
@@ -97,4 +96,11 @@ function shrinkWords(source: RgbaBitmap, factor: number, width: number, height: 
     }
   }
   return { data, width, height };
+}
+
+/** The pixels as 32-bit words (one pixel each), copied only if the buffer is not 4-byte aligned. */
+function pixelWords(bitmap: RgbaBitmap): Uint32Array {
+  const { data } = bitmap;
+  if (data.byteOffset % 4 === 0) return new Uint32Array(data.buffer, data.byteOffset, data.length >> 2);
+  return new Uint32Array(Uint8Array.from(data).buffer);
 }

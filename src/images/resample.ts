@@ -60,7 +60,8 @@ function contributions(sourceLength: number, targetLength: number): Contribution
  * pair as eight 16-bit weights (the first tap's four times, one per channel, then the second's; 0 past
  * the last tap).
  */
-function pairWeights({ weights, taps }: Contributions, length: number): { weights: Int16Array; pairs: number } {
+function pairWeights({ start, weights, taps }: Contributions): { weights: Int16Array; pairs: number } {
+  const length = start.length;
   const pairs = Math.ceil(taps / 2);
   const out = new Int16Array(length * pairs * 8);
   for (let i = 0; i < length; i++) {
@@ -68,13 +69,6 @@ function pairWeights({ weights, taps }: Contributions, length: number): { weight
       out.fill(weights[i * taps + k]!, (i * pairs * 2 + k) * 4, (i * pairs * 2 + k + 1) * 4);
   }
   return { weights: out, pairs };
-}
-
-/** The pixels as 32-bit words (one pixel each), copied only if the buffer is not 4-byte aligned. */
-export function pixelWords(bitmap: RgbaBitmap): Uint32Array {
-  const { data } = bitmap;
-  if (data.byteOffset % 4 === 0) return new Uint32Array(data.buffer, data.byteOffset, data.length >> 2);
-  return new Uint32Array(Uint8Array.from(data).buffer);
 }
 
 /** Shrinks `source` to exactly `target` (each dimension at most the source's) by area averaging. */
@@ -98,7 +92,7 @@ export function shrinkByArea(source: RgbaBitmap, target: Dimensions): RgbaBitmap
     }
     if (width !== source.width) {
       const horizontal = contributions(source.width, width);
-      const { weights, pairs } = pairWeights(horizontal, width);
+      const { weights, pairs } = pairWeights(horizontal);
       const out = arena.allocate(outBytes);
       kernels.shrinkRows(
         rows,
