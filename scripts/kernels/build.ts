@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const ROOT = join(__dirname, '..', '..');
-export const KERNELS_SOURCE = join(ROOT, 'src', 'images', 'kernels', 'assembly', 'kernels.ts');
+const KERNELS_SOURCE = join(ROOT, 'src', 'images', 'kernels', 'assembly', 'kernels.ts');
 export const KERNELS_MODULE = join(ROOT, 'src', 'images', 'kernels', 'kernels-wasm.ts');
 
 /**
