@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { CACHE_DIR, ROOT } from './inputs';
 import { median } from './report';
 import { unpack } from './zip';
-import { lambdaCredentials } from '../../plugins/esbuild/lambda-credentials';
+import { awsSdkPlugins } from '../../plugins/esbuild/aws-sdk';
 import { RENDER_THREAD_BUNDLE, WORKER_ROLE } from '../../src/thumbnail/render-protocol';
 import type { BoundingBox } from '../../src/thumbnail/sizes';
 import type { RenderOptions } from '../../src/images/render';
@@ -96,8 +96,8 @@ async function buildSdkClientsBundle(directory: string): Promise<string> {
     platform: 'node',
     target: 'node22',
     mainFields: ['module', 'main'],
-    // As serverless.yml's custom.esbuild.plugins: the credentials Lambda provides, not the SDK's whole chain.
-    plugins: [lambdaCredentials()],
+    // The SDK as serverless.yml's custom.esbuild.plugins bundle it (plugins/esbuild/aws-sdk.js).
+    plugins: awsSdkPlugins(),
     outfile,
     logLevel: 'error',
   });

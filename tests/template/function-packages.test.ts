@@ -61,6 +61,25 @@ describe('the function packages', () => {
     },
   );
 
+  // Shapes of S3 and SQS operations none of the functions sends (plugins/esbuild/literal-schema-keys.js).
+  it.each(['thumbnail', 'video', 'redrive', 'notify'])(
+    'give the %s function only the AWS SDK request and response shapes it can send or receive',
+    (name) => {
+      const handler = files(name).get(`src/handlers/${name}.js`)!();
+      expect(handler).toContain(SDK_MARKER);
+      expect(handler).not.toContain('PutBucketLifecycleConfiguration');
+      expect(handler).not.toContain('ListDeadLetterSourceQueues');
+    },
+  );
+
+  // esbuild's form of an import() of a bundled ES module, whose code it then wraps to run on first use
+  // (plugins/esbuild/static-event-streams.js). The video function imports its encoders so, on purpose.
+  it.each(['thumbnail', 'redrive', 'notify'])("run all of the %s function's modules as it loads", (name) => {
+    const handler = files(name).get(`src/handlers/${name}.js`)!();
+    expect(handler).toContain(SDK_MARKER);
+    expect(handler).not.toMatch(/Promise\.resolve\(\)\.then\(\(\)=>\([\w$]+\(\),[\w$]+\)\)/);
+  });
+
   it('map the stack trace of an error thrown while the handler loads to our source, without --enable-source-maps', () => {
     const directory = mkdtempSync(join(tmpdir(), 'thumbnail-package-'));
     try {
