@@ -1,11 +1,10 @@
 'use strict';
 /**
  * own-code-source-maps: keeps only the mappings of this project's own code in each bundle's source map.
- * With source maps on (NODE_OPTIONS in serverless.yml), Node reads and parses a bundle's map when it
- * loads the bundle, so its size is start-up time on every cold start: the thumbnail handler's map was
- * 0.9 MB, 95% of it mappings into dependencies (the AWS SDK above all), and cost about 8 ms of its
- * module load. A stack trace still names our files, lines and functions; a frame inside a dependency
- * shows its position in the bundle instead.
+ * A map is read and parsed whole when the first stack trace is written (src/source-mapped-stack-traces.ts),
+ * so its size is time spent then: the thumbnail handler's map was 0.9 MB, 95% of it mappings into
+ * dependencies (the AWS SDK above all). A stack trace still names our files, lines and functions; a frame
+ * inside a dependency shows its position in the bundle instead.
  */
 const fs = require('node:fs');
 const { decode, encode } = require('@jridgewell/sourcemap-codec');
