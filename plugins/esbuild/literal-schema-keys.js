@@ -10,8 +10,7 @@
  * Upstream: aws/aws-sdk-js-v3#7607, smithy-lang/smithy-typescript#1889; once the SDK writes literal keys
  * itself, this finds nothing to replace and changes nothing.
  */
-const { readFile } = require('node:fs/promises');
-const path = require('node:path');
+const { rewriteOnLoad } = require('./rewrite-on-load');
 
 const SCHEMAS = /[/\\]@aws-sdk[/\\]client-[\w-]+[/\\]dist-es[/\\]schemas[/\\]schemas_\d+\.js$/;
 // `const _hE = "httpError";`, a whole line, as the SDK's code generator writes them.
@@ -25,17 +24,6 @@ function withLiteralSchemaKeys(source) {
   return source.replace(COMPUTED_KEY, (key, name) => (constants.has(name) ? `${constants.get(name)}:` : key));
 }
 
-function literalSchemaKeys() {
-  return {
-    name: 'literal-schema-keys',
-    setup(build) {
-      build.onLoad({ filter: SCHEMAS }, async (args) => ({
-        contents: withLiteralSchemaKeys(await readFile(args.path, 'utf8')),
-        loader: 'js',
-        resolveDir: path.dirname(args.path),
-      }));
-    },
-  };
-}
+const literalSchemaKeys = () => rewriteOnLoad('literal-schema-keys', SCHEMAS, withLiteralSchemaKeys);
 
 module.exports = { literalSchemaKeys, withLiteralSchemaKeys };

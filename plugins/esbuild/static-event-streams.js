@@ -9,8 +9,7 @@
  * code: 7 ms less module load for the thumbnail handler (paired A/B, make bench's machine), same code.
  * Throws when @smithy/core no longer has that import, so an upgrade makes someone look again.
  */
-const { readFile } = require('node:fs/promises');
-const path = require('node:path');
+const { rewriteOnLoad } = require('./rewrite-on-load');
 
 const HTTP_PROTOCOL = /[/\\]@smithy[/\\]core[/\\]dist-es[/\\]submodules[/\\]protocols[/\\]HttpProtocol\.js$/;
 const DYNAMIC_IMPORT = 'await import("@smithy/core/event-streams")';
@@ -26,17 +25,6 @@ function withStaticEventStreams(source, file) {
   return `import * as ${NAMESPACE} from "@smithy/core/event-streams";\n${source.replaceAll(DYNAMIC_IMPORT, NAMESPACE)}`;
 }
 
-function staticEventStreams() {
-  return {
-    name: 'static-event-streams',
-    setup(build) {
-      build.onLoad({ filter: HTTP_PROTOCOL }, async (args) => ({
-        contents: withStaticEventStreams(await readFile(args.path, 'utf8'), args.path),
-        loader: 'js',
-        resolveDir: path.dirname(args.path),
-      }));
-    },
-  };
-}
+const staticEventStreams = () => rewriteOnLoad('static-event-streams', HTTP_PROTOCOL, withStaticEventStreams);
 
 module.exports = { staticEventStreams, withStaticEventStreams };
