@@ -96,6 +96,8 @@ export const DEFAULT_WORKER_VISIBILITY_TIMEOUT_SECONDS = 60;
  * (visibility 0). Below the 30 s after which ECS and Kubernetes send SIGKILL by default.
  */
 export const DEFAULT_WORKER_SHUTDOWN_GRACE_MS = 20_000;
+/** After a second signal, how long the worker waits at most for dead letters being handed off (src/worker/forced-exit.ts). */
+export const WORKER_HAND_OFF_WAIT_MS = 5_000;
 
 function required(env: Env, name: string): string {
   const value = env[name]?.trim();

@@ -77,6 +77,32 @@ export async function deleteFromSourceQueue(sqs: SQSClient, queueUrl: string, re
   await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle }));
 }
 
+/**
+ * Dead letters being handed off: from the send to the dead-letter queue until the delete from the source
+ * queue. A process that must exit at once (the worker on a second signal) waits for these first, which
+ * takes milliseconds: cut off in between, a message would come back when its visibility runs out and
+ * reach the dead-letter queue a second time.
+ */
+export class DeadLetterHandOffs {
+  readonly #underWay = new Set<Promise<void>>();
+
+  /** Runs one hand-off, counted as under way until it settles. */
+  async run(handOff: () => Promise<void>): Promise<void> {
+    const running = handOff();
+    this.#underWay.add(running);
+    try {
+      await running;
+    } finally {
+      this.#underWay.delete(running);
+    }
+  }
+
+  /** Resolves when none is under way, including any that starts while it waits. */
+  async settled(): Promise<void> {
+    while (this.#underWay.size > 0) await Promise.allSettled([...this.#underWay]);
+  }
+}
+
 /** The objects a message names, for its "Thumbnails Failed" events; none if it is not an S3 event. */
 function objectsNamedBy(body: string): readonly S3ObjectRef[] {
   try {
@@ -95,6 +121,8 @@ export interface DeadLetterDependencies {
   /** The queue the record came from (images or videos), deleted from at once. */
   readonly sourceQueueUrl: string;
   readonly abortSignal?: AbortSignal;
+  /** Where a process that may have to exit at once follows its hand-offs (the worker). */
+  readonly handOffs?: DeadLetterHandOffs;
 }
 
 /**
@@ -112,17 +140,20 @@ export async function deadLetterRecord(
   await deps.events.publish(thumbnailsFailed(objectsNamedBy(record.body), failure, record.messageId), {
     abortSignal: deps.abortSignal,
   });
-  await sendToDeadLetterQueue(deps.sqs, deps.deadLetterQueueUrl, record, error);
-  deps.log.info('message sent to the dead-letter queue', {
-    outcome: 'dead-lettered',
-    failureCode: error.code,
-    reason: describeError(error),
-  });
-  try {
-    await deleteFromSourceQueue(deps.sqs, deps.sourceQueueUrl, record);
-  } catch (deleteError) {
-    deps.log.warn('could not delete a dead-lettered message at once; the batch response acknowledges it', {
-      reason: describeError(deleteError),
+  const handOff = async () => {
+    await sendToDeadLetterQueue(deps.sqs, deps.deadLetterQueueUrl, record, error);
+    deps.log.info('message sent to the dead-letter queue', {
+      outcome: 'dead-lettered',
+      failureCode: error.code,
+      reason: describeError(error),
     });
-  }
+    try {
+      await deleteFromSourceQueue(deps.sqs, deps.sourceQueueUrl, record);
+    } catch (deleteError) {
+      deps.log.warn('could not delete a dead-lettered message at once; the batch response acknowledges it', {
+        reason: describeError(deleteError),
+      });
+    }
+  };
+  await (deps.handOffs ? deps.handOffs.run(handOff) : handOff());
 }

@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import type { VideoRouter } from '../video/forward';
 import { PermanentFailure, RecordDeferredError } from '../errors';
-import { deadLetterRecord } from './dead-letter';
+import { deadLetterRecord, type DeadLetterHandOffs } from './dead-letter';
 import type { EventPublisher } from './events';
 import type { ImageStore } from './image-store';
 import { processImageMessage, type LogSink } from './process-message';
@@ -32,6 +32,8 @@ export interface RecordDependencies {
   readonly videos?: VideoRouter;
   /** "Thumbnails Created" and "Thumbnails Failed" go here (src/aws/event-bus.ts on AWS). */
   readonly events: EventPublisher;
+  /** Dead letters under way, for a process that may have to exit at once (the worker). */
+  readonly handOffs?: DeadLetterHandOffs;
 }
 
 /**

@@ -6,9 +6,11 @@
 import { isMainThread } from 'node:worker_threads';
 import { ConfigError, WORKER_WAIT_TIME_SECONDS } from '../config';
 import { describeError } from '../errors';
+import { DeadLetterHandOffs } from '../thumbnail/dead-letter';
 import { sharedRecordDependencies } from '../thumbnail/record-dependencies';
 import { createRenderWorker } from '../thumbnail/render-worker';
 import { workerConsole } from './console';
+import { exitOnceHandedOff } from './forced-exit';
 import { runWorkerLoop } from './loop';
 import { parseWorkerOptions, USAGE, type WorkerOptions } from './options';
 import { renderPool, workerRecordHandler } from './record-handler';
@@ -54,7 +56,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const { config } = settings;
   out.line(banner(options, settings));
 
-  const shared = sharedRecordDependencies(config);
+  const handOffs = new DeadLetterHandOffs();
+  const shared = { ...sharedRecordDependencies(config), handOffs };
   const stats = new WorkerStats(Date.now());
   const renderers = renderPool(options.concurrency, () => createRenderWorker(config.render));
   const stop = new AbortController();
@@ -62,7 +65,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const onSignal = (signal: NodeJS.Signals) => {
     if (stop.signal.aborted) {
       out.warn(`${signal} again: exiting now; messages in flight come back when their visibility runs out`);
-      process.exit(EXIT_ON_SIGNAL[signal] ?? 1);
+      exitOnceHandedOff(handOffs, () => process.exit(EXIT_ON_SIGNAL[signal] ?? 1));
+      return;
     }
     out.line(
       `${signal}: receiving no more; finishing ${inFlight} in flight (at most ${options.shutdownGraceMs / 1000} s)`,

@@ -1,8 +1,8 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSMessageAttributes } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { PermanentFailure } from '../../../src/errors';
-import { sendToDeadLetterQueue } from '../../../src/thumbnail/dead-letter';
+import { DeadLetterHandOffs, deadLetterRecord, sendToDeadLetterQueue } from '../../../src/thumbnail/dead-letter';
 import { sqsRecord } from '../../support/s3-events';
 
 const sqs = mockClient(SQSClient);
@@ -99,5 +99,79 @@ describe('sendToDeadLetterQueue', () => {
 
     const [call] = sqs.commandCalls(SendMessageCommand);
     expect(call!.args[0].input.MessageAttributes!['failure-reason']!.StringValue).toHaveLength(1024);
+  });
+});
+
+describe('DeadLetterHandOffs', () => {
+  it('settles at once when no hand-off is under way', async () => {
+    await expect(new DeadLetterHandOffs().settled()).resolves.toBeUndefined();
+  });
+
+  it('settles only after every hand-off under way, those started while it waits included, failed ones too', async () => {
+    const handOffs = new DeadLetterHandOffs();
+    const finished: string[] = [];
+    let releaseFirst!: () => void;
+    const first = handOffs.run(() =>
+      new Promise<void>((resolve) => (releaseFirst = resolve)).then(() => void finished.push('first')),
+    );
+    const failing = handOffs.run(() => Promise.reject(new Error('send failed')));
+    await expect(failing).rejects.toThrow('send failed');
+    let settled = false;
+    const waiting = handOffs.settled().then(() => (settled = true));
+    let releaseLate!: () => void;
+    const late = handOffs.run(() =>
+      new Promise<void>((resolve) => (releaseLate = resolve)).then(() => void finished.push('late')),
+    );
+    releaseFirst();
+    await first;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    releaseLate();
+    await Promise.all([late, waiting]);
+    expect(finished).toEqual(['first', 'late']);
+  });
+});
+
+describe('deadLetterRecord', () => {
+  const SOURCE = 'https://sqs.us-east-1.amazonaws.com/000000000000/images';
+  const log = { info: jest.fn(), error: jest.fn(), warn: jest.fn() };
+  const events = { publish: jest.fn(async () => undefined) };
+
+  beforeEach(() => sqs.reset());
+
+  it('counts a hand-off as under way from the send to the dead-letter queue until the delete from its queue', async () => {
+    const handOffs = new DeadLetterHandOffs();
+    const calls: string[] = [];
+    let deleteAnswers!: () => void;
+    sqs.on(SendMessageCommand).callsFake(async () => {
+      calls.push('send');
+      return { MessageId: 'x' };
+    });
+    sqs.on(DeleteMessageCommand).callsFake(async () => {
+      calls.push('delete');
+      await new Promise<void>((resolve) => (deleteAnswers = resolve));
+      return {};
+    });
+    const record = sqsRecord('m', 'body');
+    const deadLettered = deadLetterRecord(record, failure, {
+      sqs: client,
+      events,
+      log,
+      deadLetterQueueUrl: DLQ,
+      sourceQueueUrl: SOURCE,
+      handOffs,
+    });
+    while (!calls.includes('delete')) await new Promise((resolve) => setImmediate(resolve));
+    let settled = false;
+    const waiting = handOffs.settled().then(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    deleteAnswers();
+    await Promise.all([deadLettered, waiting]);
+    expect(calls).toEqual(['send', 'delete']);
+    expect(sqs.commandCalls(DeleteMessageCommand)[0]!.args[0].input).toEqual({
+      QueueUrl: SOURCE,
+      ReceiptHandle: record.receiptHandle,
+    });
   });
 });
