@@ -17,7 +17,7 @@ const shared = sharedRecordDependencies(settings);
 const { sqs } = shared;
 const logger = new Logger({ serviceName: 'thumbnail' });
 const processor = new BatchProcessor(EventType.SQS);
-// Started on the first record and kept warm for the container's life (restarted after a stop).
+// Started as the first invocation begins and kept warm for the container's life (restarted after a stop).
 const renderer = createRenderWorker(settings.render);
 const checkTimeout = timeoutMisconfigurationCheck(settings, logger);
 
@@ -26,6 +26,8 @@ const checkTimeout = timeoutMisconfigurationCheck(settings, logger);
  * (ReportBatchItemFailures), so one bad image never sends its neighbours back to the queue.
  */
 export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  // On a cold start (or after a stop), the render worker loads while the first image is read from S3.
+  renderer.prestart();
   // The first look at the remaining time, as the first record starts, is the start of the invocation.
   let started = false;
   const remainingTimeMs = () => {

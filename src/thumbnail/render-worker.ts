@@ -23,6 +23,12 @@ export type Render = (
 
 export interface RenderWorker {
   readonly render: Render;
+  /**
+   * Starts the worker now if none is running, without waiting for it: called as an invocation begins,
+   * so that its start-up (loading the render step, compiling the JPEG codecs) overlaps the first
+   * record's read from S3 rather than following it.
+   */
+  prestart(): void;
   /** Workers started so far: 1 while none was stopped (for logs and tests). */
   readonly workersStarted: number;
   /** Stops the worker (a later render starts a new one). */
@@ -86,7 +92,8 @@ interface LiveWorker {
  * JavaScript) that no timer in the same thread can interrupt; in a worker it can be stopped: a render
  * over its budget has its worker terminated, and so has one that exhausts the worker's heap
  * (resourceLimits), while the function carries on with the next record. The worker is started on first
- * use and kept for the container's life, so its start-up is paid once, and again only after a stop.
+ * use (or prestart) and kept for the container's life, so its start-up is paid once, and again only
+ * after a stop.
  */
 export function createRenderWorker(limits: RenderLimits): RenderWorker {
   let live: LiveWorker | undefined;
@@ -214,6 +221,9 @@ export function createRenderWorker(limits: RenderLimits): RenderWorker {
       const result = queue.then(() => renderNow(source, boxes, options));
       queue = result.catch(() => undefined);
       return result;
+    },
+    prestart() {
+      live ??= start();
     },
     get workersStarted() {
       return workersStarted;

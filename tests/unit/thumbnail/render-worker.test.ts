@@ -91,6 +91,19 @@ describe('createRenderWorker', () => {
     expect(worker.workersStarted).toBe(1);
   });
 
+  it('starts the worker on prestart, without a render, and renders in it afterwards; a second prestart starts none', async () => {
+    worker = createRenderWorker({ budgetMs: 30_000, maxHeapMb: 256 });
+    expect(worker.workersStarted).toBe(0);
+
+    worker.prestart();
+    expect(worker.workersStarted).toBe(1);
+    worker.prestart();
+    const [thumbnail] = await worker.render(await makeJpeg(100, 80), parseBoundingBoxes('75x75'), options);
+
+    expect([thumbnail!.width, thumbnail!.height]).toEqual([75, 60]);
+    expect(worker.workersStarted).toBe(1);
+  });
+
   it('renders one image at a time, in order, when asked for several at once', async () => {
     worker = createRenderWorker({ budgetMs: 30_000, maxHeapMb: 256 });
     const sizes = [40, 50, 60];
