@@ -4,8 +4,9 @@
  * tsx), as Lambda runs it:
  *   node scripts/bench/cold-start-child.js <handler .js> <input image> <request JSON file>
  * 1. requires the handler module (what Lambda does before the first invocation);
- * 2. starts the render worker on the render thread's bundle beside the handler's, as the handler does on
- *    its first record, and waits for it to be ready (it loads the render step and compiles the JPEG codecs);
+ * 2. starts the render worker on the render thread's bundle beside the handler's, as the handler does when
+ *    its first invocation begins, and waits for it to be ready (it loads the render step and compiles the
+ *    JPEG codecs; in the function this overlaps the first image's read from S3, which is not measured here);
  * 3. renders the input once (the first render of a fresh process), then `warmRuns` more times in the same
  *    worker. The messages are those of src/thumbnail/render-worker.ts.
  * Prints one JSON line of milliseconds.
