@@ -155,5 +155,5 @@ export async function deadLetterRecord(
       });
     }
   };
-  await (deps.handOffs ? deps.handOffs.run(handOff) : handOff());
+  await (deps.handOffs?.run(handOff) ?? handOff());
 }
